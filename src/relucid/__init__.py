@@ -1,0 +1,42 @@
+"""relucid — the exact geometry of piecewise-linear neural networks.
+
+The public API (see ``docs/`` and DESIGN.md) is re-exported here and nothing else.
+"""
+
+from .errors import (
+    InvalidValueError,
+    ModelFormatError,
+    RelucidError,
+    ShapeError,
+    SolverError,
+    UnsupportedOperatorError,
+)
+from .geometry import Box, Polyhedron, PolyUnion
+from .io import from_sklearn, from_torch, load, save
+from .network import Dense, Network
+from .regions import Pattern, Region, pattern, region, regions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Box",
+    "Dense",
+    "InvalidValueError",
+    "ModelFormatError",
+    "Network",
+    "Pattern",
+    "PolyUnion",
+    "Polyhedron",
+    "Region",
+    "RelucidError",
+    "ShapeError",
+    "SolverError",
+    "UnsupportedOperatorError",
+    "from_sklearn",
+    "from_torch",
+    "load",
+    "pattern",
+    "region",
+    "regions",
+    "save",
+]
