@@ -1,0 +1,147 @@
+"""The ``relucid`` command line.
+
+Every command takes ``--json`` for machine-readable output. Errors print one
+line on stderr naming the cause and exit with code 2 (``--debug`` shows the
+traceback instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RelucidError, ShapeError
+
+EXAMPLE_PREFIX = "example:"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401
+        self.exit(2, f"relucid: error: {message} (see 'relucid {self.prog.split()[-1]} --help')\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (RelucidError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"relucid: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("relucid: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in relucid: still one line, but say so
+        if args.debug:
+            raise
+        print(
+            f"relucid: internal error ({type(exc).__name__}): {_one_line(exc)} — rerun with --debug and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    p = _Parser(prog="relucid", description="Exact geometry of piecewise-linear neural networks.", parents=[common])
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    from . import cli_commands as cmd
+
+    s = sub.add_parser("info", parents=[common], help="layers, neurons, parameters of a network")
+    s.add_argument("net", help="network file (.onnx, .nnet, .npz) or example:NAME")
+    s.set_defaults(func=cmd.info)
+
+    s = sub.add_parser("region", parents=[common], help="the linear region of an input")
+    s.add_argument("net")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
+    g.add_argument("--x-file", help="the input as a .npy or text file")
+    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.set_defaults(func=cmd.region)
+
+    s = sub.add_parser("regions", parents=[common], help="every linear region in a bounded 2-D/low-D domain")
+    s.add_argument("net")
+    s.add_argument("--domain", required=True, help='bounded input constraints, e.g. "-1 <= x0 <= 1, -1 <= x1 <= 1"')
+    s.add_argument("--plot", help="write a PNG of the regions (2-D only)")
+    s.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    s.add_argument("--max-regions", type=int, default=None)
+    s.set_defaults(func=cmd.regions)
+
+    s = sub.add_parser("tour", parents=[common], help="the main job on the shipped example")
+    s.add_argument("--example", default="moons", help="shipped example name (default: moons)")
+    s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")
+    s.set_defaults(func=cmd.tour)
+    return p
+
+
+def load_network(spec: str):
+    """A network from a path or ``example:NAME``."""
+    from .examples import load_example_network
+    from .io import load
+
+    if spec.startswith(EXAMPLE_PREFIX):
+        return load_example_network(spec[len(EXAMPLE_PREFIX) :])
+    return load(Path(spec))
+
+
+def parse_vector(text: str | None, file: str | None, dim: int, *, what: str = "--x") -> np.ndarray:
+    """An input vector from ``--x "a,b,c"`` or ``--x-file``, checked against ``dim``."""
+    if file is not None:
+        path = Path(file)
+        x = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, delimiter=None)
+        what = f"--x-file {file}"
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+    else:
+        try:
+            x = np.array([float(v) for v in text.replace(";", ",").split(",") if v.strip()])
+        except ValueError:
+            raise ShapeError(f"{what}: expected comma-separated numbers; got {text!r}") from None
+    if x.shape[0] != dim:
+        raise ShapeError(f"{what} has {x.shape[0]} values but the network takes {dim} inputs")
+    if not np.all(np.isfinite(x)):
+        raise ShapeError(f"{what} contains NaN or inf")
+    return x
+
+
+def emit(args, payload: dict, text: str) -> None:
+    """Print JSON (with --json) or text."""
+    if args.json:
+        print(json.dumps(payload, indent=2, default=_jsonable))
+    else:
+        print(text)
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

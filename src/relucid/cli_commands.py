@@ -1,0 +1,188 @@
+"""Implementations of the ``relucid`` commands (argument parsing is in cli.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cli import emit, load_network, parse_vector
+from .geometry import Box
+from .geometry.parse import parse_constraints
+
+
+def info(args) -> int:
+    net = load_network(args.net)
+    layers = [
+        {
+            "index": i,
+            "in": layer.in_dim,
+            "out": layer.out_dim,
+            "activation": layer.activation,
+            "alpha": layer.alpha,
+            "name": layer.name,
+        }
+        for i, layer in enumerate(net.layers)
+    ]
+    payload = {
+        "input_dim": net.input_dim,
+        "output_dim": net.output_dim,
+        "n_layers": len(net.layers),
+        "n_piecewise_linear_neurons": net.n_pattern_neurons,
+        "n_parameters": net.n_parameters,
+        "piecewise_linear": net.is_piecewise_linear,
+        "layers": layers,
+    }
+    emit(args, payload, net.summary())
+    return 0
+
+
+def region(args) -> int:
+    from .regions import region as region_of
+
+    net = load_network(args.net)
+    x = parse_vector(args.x, args.x_file, net.input_dim)
+    domain = parse_constraints(args.domain, net.input_dim) if args.domain else None
+    reg = region_of(net, x, domain=domain)
+    facets = reg.facets()
+    ball = reg.chebyshev_center()
+    W, b = reg.affine
+    y = net(x)
+    payload = {
+        "x": x,
+        "output": y,
+        "pattern": reg.pattern.to_string(net),
+        "n_on": len(reg.pattern.on),
+        "n_off": len(reg.pattern.off),
+        "n_constraints": reg.polyhedron.n_constraints,
+        "n_facets": len(facets),
+        "facet_neurons": [list(f.neuron) if f.neuron is not None else None for f in facets],
+        "affine_W": W,
+        "affine_b": b,
+        "chebyshev_center": ball.center,
+        "chebyshev_radius": ball.radius,
+    }
+    lines = [
+        f"pattern         {payload['pattern'] if len(payload['pattern']) <= 200 else payload['pattern'][:200] + '…'}",
+        f"                {payload['n_on']} on, {payload['n_off']} off",
+        f"facets          {len(facets)} non-redundant of {reg.polyhedron.n_constraints} constraints "
+        f"({sum(f.neuron is None for f in facets)} from the domain)",
+        f"chebyshev       radius {ball.radius:.6g}",
+        f"output          {np.array2string(y, precision=6, max_line_width=100)}",
+    ]
+    if W.size <= 120:
+        lines.append("local map       y = W x + b with")
+        lines.append("W =\n" + np.array2string(W, precision=6, max_line_width=120))
+        lines.append("b = " + np.array2string(b, precision=6, max_line_width=120))
+    else:
+        lines.append(f"local map       y = W x + b, W of shape {W.shape} (use --json for the entries)")
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def regions(args) -> int:
+    from .regions import regions as all_regions
+
+    net = load_network(args.net)
+    domain = parse_constraints(args.domain, net.input_dim)
+    t0 = time.perf_counter()
+    found = list(
+        all_regions(net, domain, timeout=args.timeout, max_regions=args.max_regions, progress=not args.json)
+    )
+    elapsed = time.perf_counter() - t0
+    if args.plot:
+        _plot(found, args.plot, title=f"{len(found)} linear regions")
+    payload = {
+        "n_regions": len(found),
+        "seconds": elapsed,
+        "regions": [
+            {
+                "pattern": r.pattern.to_string(net),
+                "n_facets": len(r.nonredundant_rows),
+                "vertices": r.reduced().vertices() if net.input_dim <= 3 else None,
+            }
+            for r in found
+        ],
+    }
+    text = f"{len(found)} linear regions in the domain ({elapsed:.2f} s)"
+    if args.plot:
+        text += f"; plot written to {args.plot}"
+    emit(args, payload, text)
+    return 0
+
+
+def tour(args) -> int:
+    from .examples import load_example_data, load_example_network
+    from .regions import regions as all_regions
+
+    net = load_example_network(args.example)
+    data = load_example_data(args.example)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    acc = float(np.mean(np.argmax(net(data.X), axis=1) == data.y))
+    domain = Box(data.lo, data.hi)
+    t0 = time.perf_counter()
+    found = list(all_regions(net, domain, progress=not args.json))
+    elapsed = time.perf_counter() - t0
+    png = out / "regions.png"
+    if net.input_dim == 2:
+        _plot(found, png, data=(data.X, data.y), class_names=data.class_names,
+              title=f"{args.example}: {len(found)} linear regions")
+    _write_index(out, args.example, net, acc, len(found), elapsed, png.name)
+    payload = {
+        "example": args.example,
+        "network": repr(net),
+        "accuracy": acc,
+        "n_regions": len(found),
+        "seconds": elapsed,
+        "report": str(out / "index.html"),
+    }
+    text = "\n".join(
+        [
+            f"relucid tour — example {args.example!r}",
+            net.summary(),
+            f"data: {len(data.y)} points, {len(data.class_names)} classes ({', '.join(data.class_names)}); "
+            f"accuracy {acc:.1%}",
+            f"regions: {len(found)} linear regions in [{', '.join(f'{a:g}..{b:g}' for a, b in zip(data.lo, data.hi))}] "
+            f"({elapsed:.2f} s)",
+            f"report: {out / 'index.html'} (plot: {png})",
+        ]
+    )
+    emit(args, payload, text)
+    return 0
+
+
+def _plot(found, path, **kwargs) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_regions
+
+    fig, ax = plt.subplots(figsize=(7, 7))
+    plot_regions(found, ax=ax, **kwargs)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _write_index(out: Path, name: str, net, acc: float, n_regions: int, seconds: float, png: str) -> None:
+    import html
+
+    summary = html.escape(net.summary())
+    (out / "index.html").write_text(
+        f"""<!doctype html><html><head><meta charset="utf-8"><title>relucid tour: {html.escape(name)}</title></head>
+<body style="font-family: sans-serif; max-width: 60em; margin: auto">
+<h1>relucid tour — {html.escape(name)}</h1>
+<h2>Network</h2><pre>{summary}</pre>
+<p>Accuracy on the shipped data: {acc:.1%}</p>
+<h2>Linear regions</h2>
+<p>{n_regions} full-dimensional linear regions in the input domain, enumerated exactly in {seconds:.2f} s.
+Inside each polygon the network is one affine map; the colour is the class it predicts there.</p>
+<img src="{png}" style="max-width: 100%">
+</body></html>
+""",
+        encoding="utf-8",
+    )

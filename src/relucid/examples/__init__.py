@@ -1,0 +1,67 @@
+"""Small networks and data sets shipped with relucid (for the tour, docs and tests).
+
+``load_example_network(name)`` / ``load_example_data(name)``; names are listed
+by :func:`example_names`. Each network file is relucid's own pickle-free
+``.npz`` format; each data set an ``.npz`` with ``X``, ``y``,
+``feature_names``, ``class_names``, ``lo``, ``hi``. How they were made is in
+``scripts/make_examples.py`` of the repository and in ``examples/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelFormatError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A small labelled data set with its input domain ``[lo, hi]``."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def example_names() -> list[str]:
+    """Names of the shipped examples."""
+    return sorted(p.name[: -len("_net.npz")] for p in _folder().iterdir() if p.name.endswith("_net.npz"))
+
+
+def example_path(name: str, kind: str = "net") -> Path:
+    """Path of the shipped file ``<name>_<kind>.npz`` (kind: "net" or "data")."""
+    path = _folder() / f"{name}_{kind}.npz"
+    if not path.is_file():
+        raise ModelFormatError(f"no shipped example {name!r}; available: {', '.join(example_names())}")
+    return path
+
+
+def load_example_network(name: str = "moons"):
+    """The shipped network ``name`` as a :class:`relucid.Network`."""
+    from ..io import load
+
+    return load(example_path(name, "net"))
+
+
+def load_example_data(name: str = "moons") -> Dataset:
+    """The shipped data set ``name``."""
+    with np.load(example_path(name, "data"), allow_pickle=False) as z:
+        return Dataset(
+            X=z["X"].astype(np.float64),
+            y=z["y"].astype(np.int64),
+            feature_names=tuple(str(s) for s in z["feature_names"]),
+            class_names=tuple(str(s) for s in z["class_names"]),
+            lo=z["lo"].astype(np.float64),
+            hi=z["hi"].astype(np.float64),
+        )
+
+
+def _folder() -> Path:
+    return Path(str(resources.files(__name__)))

@@ -1,0 +1,200 @@
+"""The region of an activation pattern: its polytope and its affine map.
+
+For a complete pattern, every relu/leaky_relu layer acts as a fixed diagonal
+matrix ``D`` (1 for on neurons, 0 or alpha for off ones), so the network
+collapses to one affine map ``x ↦ W x + b``. Writing the pre-activation of
+layer ``l`` as ``z_l = M_l x + c_l`` (with ``M_0 = W_0``, ``c_0 = b_0`` and
+``M_{l+1} = W_{l+1} D_l M_l``, ``c_{l+1} = W_{l+1} D_l c_l + b_{l+1}``),
+the closure of the set of inputs with the pattern is::
+
+    on  (z > 0):   -M_l[j] x <= c_l[j]
+    off (z <= 0):   M_l[j] x <= -c_l[j]
+
+one row per neuron, in the order of :func:`~relucid.regions.pattern.neuron_names`,
+followed by the rows of the domain, if one is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import InvalidValueError
+from ..geometry import Polyhedron
+from ..network import Network
+from ..tolerances import REDUNDANCY_TOL
+from .pattern import Neuron, Pattern, neuron_names, pattern
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One non-redundant constraint ``normal · x <= offset`` of a region.
+
+    ``neuron`` is the ``(layer, neuron)`` whose hyperplane it is, or ``None``
+    for a constraint of the domain; ``row`` indexes the region's polyhedron.
+    """
+
+    row: int
+    neuron: Neuron | None
+    normal: np.ndarray
+    offset: float
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """A linear region of a piecewise-linear network.
+
+    Attributes
+    ----------
+    network : Network
+    pattern : Pattern
+        The complete activation pattern of the region.
+    polyhedron : Polyhedron
+        Closure of the inputs with that pattern (and inside the domain), one
+        row per neuron followed by the domain's rows; not reduced (see
+        :meth:`facets` and :meth:`reduced`).
+    affine : (W, b)
+        ``net(x) == W @ x + b`` for every ``x`` in the region; W has shape
+        (output_dim, input_dim).
+    row_neurons : tuple
+        For each row of ``polyhedron``, its neuron ``(layer, neuron)`` or
+        ``None`` for a domain row.
+    """
+
+    network: Network
+    pattern: Pattern
+    polyhedron: Polyhedron
+    affine: tuple[np.ndarray, np.ndarray]
+    row_neurons: tuple
+
+    # -- geometry --------------------------------------------------------------
+    @cached_property
+    def nonredundant_rows(self) -> np.ndarray:
+        """Indices of the rows of ``polyhedron`` that are facets."""
+        return self.polyhedron.nonredundant_rows(tol=REDUNDANCY_TOL)
+
+    def facets(self) -> list[Facet]:
+        """The non-redundant constraints, each with the neuron it comes from."""
+        A, b = self.polyhedron.A, self.polyhedron.b
+        return [Facet(int(i), self.row_neurons[i], A[i].copy(), float(b[i])) for i in self.nonredundant_rows]
+
+    def reduced(self) -> Polyhedron:
+        """The region's polytope in a minimal H-representation."""
+        rows = self.nonredundant_rows
+        return Polyhedron(self.polyhedron.A[rows], self.polyhedron.b[rows])
+
+    def contains(self, x, tol: float | None = None):
+        """Membership of ``x`` (or a batch) in the closed region."""
+        return self.polyhedron.contains(x) if tol is None else self.polyhedron.contains(x, tol=tol)
+
+    def chebyshev_center(self):
+        return self.polyhedron.chebyshev_center()
+
+    def is_empty(self) -> bool:
+        return self.polyhedron.is_empty()
+
+    def neighbour_patterns(self) -> list[tuple[Neuron, Pattern]]:
+        """For each neuron facet, the neuron and the pattern across it (that neuron flipped).
+
+        Across the relative interior of a facet only that neuron changes
+        phase (every other pre-activation is continuous and non-zero there),
+        so these are the patterns of the adjacent regions.
+        """
+        return [(f.neuron, self.pattern.flip(f.neuron)) for f in self.facets() if f.neuron is not None]
+
+    def evaluate(self, X) -> np.ndarray:
+        """``W x + b``: the network inside the region (and its affine extension outside)."""
+        W, b = self.affine
+        X = np.asarray(X, dtype=np.float64)
+        return X @ W.T + b
+
+    def __repr__(self) -> str:
+        return (
+            f"Region({self.network.input_dim}-D, {self.polyhedron.n_constraints} constraints, "
+            f"{len(self.pattern.on)} on / {len(self.pattern.off)} off)"
+        )
+
+
+def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Region:
+    """The linear region of an input or of a complete activation pattern.
+
+    Parameters
+    ----------
+    net : Network
+        Every activation must be relu, leaky_relu or identity.
+    x_or_pattern : array of shape (input_dim,) or Pattern
+        An input (its pattern is taken) or a complete pattern.
+    domain : Polyhedron, optional
+        Intersected with the region (its rows are appended).
+
+    Returns
+    -------
+    Region
+
+    Examples
+    --------
+    >>> import numpy as np, relucid as rl
+    >>> net = rl.Network([rl.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], "relu"),
+    ...                   rl.Dense([[1.0, 1.0]], [0.0])])
+    >>> r = rl.region(net, np.array([1.0, -1.0]))
+    >>> r.affine[0]
+    array([[1., 0.]])
+    """
+    _check_piecewise_linear(net)
+    if isinstance(x_or_pattern, Pattern):
+        pat = x_or_pattern
+        pat.validate(net)
+        if not pat.is_complete(net):
+            free = pat.free(net)
+            raise InvalidValueError(
+                f"region: needs a complete pattern; this one leaves {len(free)} neurons free "
+                f"(first: {free[0]}). A partial pattern describes a union of regions."
+            )
+    else:
+        pat = pattern(net, x_or_pattern)
+    if domain is not None and domain.dim != net.input_dim:
+        raise InvalidValueError(
+            f"region: domain has dimension {domain.dim} but the network takes {net.input_dim} inputs"
+        )
+    A_rows, b_rows, (W, c) = _region_rows(net, pat.layer_phases(net))
+    names: list = list(neuron_names(net))
+    if domain is not None:
+        A_rows = np.vstack([A_rows, domain.A])
+        b_rows = np.concatenate([b_rows, domain.b])
+        names += [None] * domain.n_constraints
+    W.flags.writeable = False
+    c.flags.writeable = False
+    return Region(net, pat, Polyhedron(A_rows, b_rows), (W, c), tuple(names))
+
+
+def _region_rows(net: Network, phases: dict[int, np.ndarray]):
+    """Rows (A, b) of the region's neuron constraints and the final affine map (W, c)."""
+    n = net.input_dim
+    M = np.eye(n)
+    c = np.zeros(n)
+    A_parts, b_parts = [], []
+    for i, layer in enumerate(net.layers):
+        M = layer.weight @ M
+        c = layer.weight @ c + layer.bias
+        if i in phases:
+            on = phases[i] == 1
+            sign = np.where(on, -1.0, 1.0)
+            A_parts.append(sign[:, None] * M)
+            b_parts.append(-sign * c)
+            d = np.where(on, 1.0, layer.off_slope)
+            M = d[:, None] * M
+            c = d * c
+    if A_parts:
+        return np.vstack(A_parts), np.concatenate(b_parts), (M, c)
+    return np.zeros((0, n)), np.zeros(0), (M, c)
+
+
+def _check_piecewise_linear(net: Network) -> None:
+    for i, layer in enumerate(net.layers):
+        if layer.activation not in ("relu", "leaky_relu", "identity"):
+            raise InvalidValueError(
+                f"region: layer {i} has activation {layer.activation!r}; linear regions exist only for "
+                "networks of relu, leaky_relu and identity layers"
+            )
