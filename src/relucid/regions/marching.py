@@ -49,3 +49,40 @@ def adjacent_regions(reg: Region, domain: Polyhedron | None = None) -> list[Adja
         nb = region(reg.network, pat, domain=domain)
         out.append(Adjacency(neuron, nb, is_full_dimensional(nb)))
     return out
+
+
+def facet_point(reg: Region, row: int):
+    """A point in the relative interior of facet ``row`` of ``reg``, and its margin.
+
+    Solves the facet's Chebyshev problem: over ``x`` on the hyperplane
+    ``a_row · x = b_row``, maximise ``r`` subject to
+    ``a_j · x + r ‖a_j − (a_j·u) u‖ <= b_j`` for the other rows ``j``
+    (``u`` the unit normal of the facet), i.e. the largest ball *within the
+    facet's hyperplane*. Returns ``(x, r)``; ``r <= 0`` means the row is not
+    a facet (the face is lower-dimensional), ``(None, -inf)`` that it is empty.
+    ``r`` is capped at 1e6 for unbounded facets.
+    """
+    import numpy as np
+
+    from ..geometry.lp import LPStatus, solve_lp
+
+    A, b = reg.polyhedron.A, reg.polyhedron.b
+    a = A[row]
+    u = a / np.linalg.norm(a)
+    others = np.delete(np.arange(A.shape[0]), row)
+    Ao, bo = A[others], b[others]
+    proj = Ao - np.outer(Ao @ u, u)
+    norms = np.linalg.norm(proj, axis=1)
+    n = A.shape[1]
+    A_ub = np.hstack([Ao, norms[:, None]])
+    c = np.zeros(n + 1)
+    c[-1] = 1.0
+    lb = np.full(n + 1, -np.inf)
+    ub = np.full(n + 1, np.inf)
+    ub[-1] = 1e6
+    res = solve_lp(
+        c, A_ub, bo, A_eq=np.append(a, 0.0)[None, :], b_eq=np.array([b[row]]), lb=lb, ub=ub, maximize=True
+    )
+    if res.status is not LPStatus.OPTIMAL:
+        return None, float("-inf")
+    return res.x[:n], float(res.x[-1])
