@@ -1,0 +1,281 @@
+"""Affine maps of tensors: the pending map that importers fold linear operators into.
+
+Importers (ONNX, torch) walk a model from its input and track, for the current
+tensor ``T``, an affine function of the input ``x`` of the current *linear
+segment* (everything since the last activation)::
+
+    T(x) = sum_i x[i] * lin[i] + const          lin: (n, *S), const: S
+
+Every linear operator (matrix products, convolutions, elementwise scaling and
+shifts, reshapes, transposes) maps ``(lin, const)`` to a new pair exactly:
+the linear part is applied to each basis slice ``lin[i]`` (the leading axis of
+``lin`` acts as a batch axis) and the full operator to ``const``. At an
+activation the pair becomes one :class:`~relucid.network.Dense` layer
+``W = lin.reshape(n, -1).T``, ``b = const.ravel()`` (C order).
+
+Everything is float64, so the dense maps are exact up to float64 rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ShapeError, UnsupportedOperatorError
+
+#: Largest dense matrix (entries of ``lin``) an importer builds by default:
+#: 2e7 float64 entries are 160 MB. Convolutions on large images exceed it.
+MAX_DENSE_ENTRIES: int = 20_000_000
+
+
+def check_size(n: int, shape: tuple[int, ...], *, limit: int, what: str) -> None:
+    """Refuse to build a dense map of ``n * prod(shape)`` entries above ``limit``."""
+    entries = n * int(np.prod(shape, dtype=np.int64))
+    if entries > limit:
+        raise UnsupportedOperatorError(
+            f"{what} would need a dense matrix of {n} x {entries // max(n, 1)} = {entries:,} entries, "
+            f"above the limit of {limit:,}; relucid converts convolutions exactly to dense layers only "
+            f"for small inputs (raise max_dense_entries=... if you have the memory)"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Affine:
+    """A tensor of shape ``S`` that is an affine function of an ``n``-vector.
+
+    Parameters
+    ----------
+    lin : array of shape (n, *S)
+        ``lin[i]`` is the tensor's change per unit of input ``i``.
+    const : array of shape S
+        The tensor at input zero.
+    limit : int
+        Largest ``lin.size`` an operation may create (see :data:`MAX_DENSE_ENTRIES`).
+    """
+
+    lin: np.ndarray
+    const: np.ndarray
+    limit: int = MAX_DENSE_ENTRIES
+
+    @classmethod
+    def identity(cls, shape: tuple[int, ...], *, limit: int = MAX_DENSE_ENTRIES) -> Affine:
+        """The map ``x -> x.reshape(shape)``."""
+        n = int(np.prod(shape, dtype=np.int64))
+        check_size(n, shape, limit=limit, what=f"an input of shape {tuple(shape)}")
+        return cls(np.eye(n).reshape((n, *shape)), np.zeros(shape), limit)
+
+    @property
+    def n(self) -> int:
+        return int(self.lin.shape[0])
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.const.shape)
+
+    def _new(self, lin: np.ndarray, const: np.ndarray) -> Affine:
+        return Affine(lin, np.asarray(const, dtype=np.float64), self.limit)
+
+    def _lifted(self, rank: int) -> np.ndarray:
+        """``lin`` with singleton axes after the basis axis, so ``S`` has ``rank`` axes."""
+        extra = rank - self.const.ndim
+        return self.lin.reshape((self.n, *([1] * extra), *self.shape)) if extra > 0 else self.lin
+
+    def is_identity(self) -> bool:
+        """Whether the map is exactly ``x -> x`` (flattened)."""
+        W, b = self.to_dense()
+        return W.shape[0] == W.shape[1] and not b.any() and np.array_equal(W, np.eye(W.shape[0]))
+
+    def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` of shapes (m, n) and (m,) with ``T.ravel() = W x + b``."""
+        return self.lin.reshape(self.n, -1).T, self.const.reshape(-1)
+
+    # -- shape-only operators -------------------------------------------------
+    def reshape(self, shape) -> Affine:
+        shape = tuple(int(d) for d in shape)
+        if int(np.prod(shape, dtype=np.int64)) != self.const.size:
+            raise ShapeError(f"cannot reshape a tensor of shape {self.shape} ({self.const.size} entries) to {shape}")
+        return self._new(self.lin.reshape((self.n, *shape)), self.const.reshape(shape))
+
+    def transpose(self, perm) -> Affine:
+        perm = [int(p) for p in perm]
+        if sorted(perm) != list(range(self.const.ndim)):
+            raise ShapeError(f"perm {perm} is not a permutation of the {self.const.ndim} axes of shape {self.shape}")
+        return self._new(self.lin.transpose([0] + [p + 1 for p in perm]), self.const.transpose(perm))
+
+    # -- elementwise affine operators ----------------------------------------
+    def add(self, c: np.ndarray) -> Affine:
+        """``T + c`` with numpy broadcasting."""
+        out = _broadcast(self.shape, c.shape)
+        check_size(self.n, out, limit=self.limit, what="broadcasting an addition")
+        lin = np.broadcast_to(self._lifted(len(out)), (self.n, *out))
+        return self._new(lin, self.const + c)
+
+    def mul(self, c: np.ndarray) -> Affine:
+        """``T * c`` with numpy broadcasting."""
+        out = _broadcast(self.shape, c.shape)
+        check_size(self.n, out, limit=self.limit, what="broadcasting a multiplication")
+        return self._new(self._lifted(len(out)) * c, self.const * c)
+
+    def neg(self) -> Affine:
+        return self._new(-self.lin, -self.const)
+
+    # -- products ------------------------------------------------------------
+    def matmul_right(self, B: np.ndarray) -> Affine:
+        """``T @ B`` (numpy/ONNX MatMul semantics, ``B`` constant)."""
+        const = _matmul(self.const, B)
+        check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
+        if self.const.ndim == 1:
+            lin = self.lin @ B if B.ndim <= 2 else np.einsum("nk,...kp->n...p", self.lin, B)
+        else:
+            lin = self._lifted(max(self.const.ndim, B.ndim)) @ B
+        return self._new(lin.reshape((self.n, *const.shape)), const)
+
+    def matmul_left(self, A: np.ndarray) -> Affine:
+        """``A @ T`` (numpy/ONNX MatMul semantics, ``A`` constant)."""
+        const = _matmul(A, self.const)
+        check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
+        if self.const.ndim == 1:
+            lin = self.lin @ A if A.ndim == 1 else np.einsum("...mk,nk->n...m", A, self.lin)
+        else:
+            lin = np.matmul(A, self._lifted(max(self.const.ndim, A.ndim)))
+        return self._new(lin.reshape((self.n, *const.shape)), const)
+
+    def conv(self, weight: np.ndarray, bias: np.ndarray | None, *, strides, pads, dilations, group: int,
+             what: str = "a convolution") -> Affine:
+        """ONNX ``Conv`` on a tensor of shape (1, C, *spatial); see :func:`conv_nd`."""
+        if self.const.ndim != weight.ndim or self.shape[0] != 1:
+            raise ShapeError(
+                f"convolution expects a tensor of shape (1, C, ...) with {weight.ndim - 2} spatial axes "
+                f"to match its weight of shape {weight.shape}; got {self.shape}"
+            )
+        out = conv_output_shape(self.shape[1:], weight.shape, strides=strides, pads=pads, dilations=dilations)
+        check_size(self.n, out, limit=self.limit, what=what)
+        lin = conv_nd(self.lin.reshape((self.n, *self.shape[1:])), weight, None, strides=strides, pads=pads,
+                      dilations=dilations, group=group)
+        const = conv_nd(self.const, weight, bias, strides=strides, pads=pads, dilations=dilations, group=group)
+        return self._new(lin.reshape((self.n, 1, *out)), const)
+
+
+def _broadcast(s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(s1, s2))
+    except ValueError:
+        raise ShapeError(f"shapes {s1} and {s2} do not broadcast together") from None
+
+
+def _matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    try:
+        return np.matmul(A, B)
+    except ValueError:
+        raise ShapeError(
+            f"cannot multiply shapes {A.shape} @ {B.shape}: the last axis of the left operand "
+            f"({A.shape[-1] if A.ndim else '-'}) must equal the "
+            f"{'only' if B.ndim == 1 else 'second-to-last'} axis of the right one "
+            f"({B.shape[-2] if B.ndim >= 2 else (B.shape[0] if B.ndim else '-')})"
+        ) from None
+
+
+def conv_output_shape(in_shape, weight_shape, *, strides, pads, dilations) -> tuple[int, ...]:
+    """Shape (M, *spatial_out) of a convolution of an input (C, *spatial)."""
+    k = len(weight_shape) - 2
+    spatial = []
+    for i in range(k):
+        eff = (weight_shape[2 + i] - 1) * dilations[i] + 1
+        size = in_shape[1 + i] + pads[i] + pads[k + i] - eff
+        if size < 0:
+            raise ShapeError(
+                f"kernel of shape {tuple(weight_shape[2:])} (dilated {eff}) does not fit the padded input "
+                f"of spatial shape {tuple(in_shape[1:])}"
+            )
+        spatial.append(size // strides[i] + 1)
+    return (int(weight_shape[0]), *spatial)
+
+
+def conv_nd(X: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, *, strides, pads, dilations,
+            group: int) -> np.ndarray:
+    """Cross-correlation as in ONNX ``Conv``, in float64.
+
+    Parameters
+    ----------
+    X : array of shape (B, C, *spatial)
+    weight : array of shape (M, C // group, *kernel)
+    bias : array of shape (M,) or None
+    strides, dilations : sequences of k ints
+    pads : sequence of 2k ints (begin pads of each axis, then end pads)
+    group : int
+
+    Returns
+    -------
+    array of shape (B, M, *spatial_out)
+
+    Notes
+    -----
+    Sums one tensor product per kernel offset, so memory stays at the size
+    of the output (no im2col copy).
+    """
+    k = weight.ndim - 2
+    Bn, C = X.shape[:2]
+    M = weight.shape[0]
+    if C % group or M % group or weight.shape[1] != C // group:
+        raise ShapeError(
+            f"convolution weight of shape {weight.shape} with group={group} does not fit an input with {C} channels"
+        )
+    out = conv_output_shape(X.shape[1:], weight.shape, strides=strides, pads=pads, dilations=dilations)
+    Xp = np.pad(X, [(0, 0), (0, 0)] + [(pads[i], pads[k + i]) for i in range(k)])
+    Y = np.zeros((Bn, *out))
+    cg, mg = C // group, M // group
+    for offset in itertools.product(*(range(s) for s in weight.shape[2:])):
+        window = tuple(
+            slice(offset[i] * dilations[i], offset[i] * dilations[i] + strides[i] * (out[1 + i] - 1) + 1, strides[i])
+            for i in range(k)
+        )
+        for g in range(group):
+            patch = Xp[(slice(None), slice(g * cg, (g + 1) * cg), *window)]
+            w = weight[(slice(g * mg, (g + 1) * mg), slice(None), *offset)]
+            Y[:, g * mg:(g + 1) * mg] += np.moveaxis(np.tensordot(patch, w, axes=([1], [1])), -1, 1)
+    if bias is not None:
+        Y += bias.reshape((M,) + (1,) * k)
+    return Y
+
+
+class SegmentBuilder:
+    """Turns a stream of folded affine operators and activations into Dense layers.
+
+    Importers call :meth:`fold` after each affine operator (with the new
+    pending map), :meth:`activate` at each activation and :meth:`finish` at
+    the end. Consecutive activations give an identity-weight layer; a graph
+    that ends in an affine operator gets a final identity-activation layer;
+    trailing reshapes alone (``shape_only=True``) add no layer.
+    """
+
+    def __init__(self, pending: Affine) -> None:
+        self.pending = pending
+        self.layers: list = []
+        self._names: list[str] = []
+        self._affine_since_activation = False
+
+    def fold(self, pending: Affine, name: str, *, shape_only: bool = False) -> None:
+        self.pending = pending
+        self._names.append(name)
+        self._affine_since_activation |= not shape_only
+
+    def activate(self, activation: str, alpha: float | None, name: str) -> None:
+        self._emit(activation, alpha, name)
+        self.pending = Affine.identity(self.pending.shape, limit=self.pending.limit)
+
+    def finish(self):
+        """The layers; the last one maps to the final pending tensor."""
+        if not self.layers or self._affine_since_activation or not self.pending.is_identity():
+            self._emit("identity", None, None)
+        return self.layers
+
+    def _emit(self, activation: str, alpha: float | None, name: str | None) -> None:
+        from ..network import Dense
+
+        names = self._names + ([name] if name else [])
+        label = "+".join(names) if len(names) <= 4 else "+".join(names[:1] + ["..."] + names[-2:])
+        W, b = self.pending.to_dense()
+        self.layers.append(Dense(W, b, activation, alpha=alpha, name=label or "identity"))
+        self._names, self._affine_since_activation = [], False
