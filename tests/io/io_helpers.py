@@ -26,15 +26,23 @@ def make_model(nodes, inputs, outputs, initializers=(), *, opset: int = 13, ir_v
     return model
 
 
-def run_ort(model_or_path, X: np.ndarray, shape=None) -> np.ndarray:
-    """onnxruntime outputs (flattened per sample) for rows of ``X`` fed one at a time in ``shape``."""
+def run_ort(model_or_path, X: np.ndarray, shape=None, *, batched: bool = False, dtype=np.float32) -> np.ndarray:
+    """onnxruntime outputs, one flattened row per row of ``X``.
+
+    Rows are fed one at a time in ``shape`` (default: the declared input shape, dynamic
+    axes set to 1), or all at once as ``(len(X), *shape[1:])`` when ``batched``.
+    """
     ort = pytest.importorskip("onnxruntime")
     src = model_or_path.SerializeToString() if hasattr(model_or_path, "SerializeToString") else str(model_or_path)
     sess = ort.InferenceSession(src, providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
     if shape is None:
         shape = [d if isinstance(d, int) else 1 for d in inp.shape]
-    return np.array([sess.run(None, {inp.name: x.reshape(shape).astype(np.float32)})[0].reshape(-1) for x in X])
+    if batched:
+        out = sess.run(None, {inp.name: X.reshape((len(X), *shape[1:])).astype(dtype)})[0]
+        return out.reshape(len(X), -1).astype(np.float64)
+    rows = [sess.run(None, {inp.name: x.reshape(shape).astype(dtype)})[0].reshape(-1) for x in X]
+    return np.array(rows, dtype=np.float64)
 
 
 def assert_close_to_float32(ours: np.ndarray, ref: np.ndarray, rtol: float = 1e-5) -> None:

@@ -45,102 +45,161 @@ def check_size(n: int, shape: tuple[int, ...], *, limit: int, what: str) -> None
 class Affine:
     """A tensor of shape ``S`` that is an affine function of an ``n``-vector.
 
+    The linear part is held either explicitly (``lin``) or, lazily, as a
+    diagonal (``scale``): at the start of a segment the map is the identity,
+    and the elementwise scalings and reshapes that usually follow (input
+    normalisation, Flatten) keep it diagonal, so a large input costs O(n)
+    until the first product with a weight matrix.
+
     Parameters
     ----------
-    lin : array of shape (n, *S)
-        ``lin[i]`` is the tensor's change per unit of input ``i``.
     const : array of shape S
         The tensor at input zero.
+    lin : array of shape (n, *S), optional
+        ``lin[i]`` is the tensor's change per unit of input ``i``.
+    scale : array of shape S, optional
+        Instead of ``lin``: the map is ``x -> scale * x.reshape(S)`` (+ const).
     limit : int
-        Largest ``lin.size`` an operation may create (see :data:`MAX_DENSE_ENTRIES`).
+        Largest dense matrix (entries) an operation may create (see :data:`MAX_DENSE_ENTRIES`).
     """
 
-    lin: np.ndarray
     const: np.ndarray
+    lin: np.ndarray | None = None
+    scale: np.ndarray | None = None
     limit: int = MAX_DENSE_ENTRIES
 
     @classmethod
     def identity(cls, shape: tuple[int, ...], *, limit: int = MAX_DENSE_ENTRIES) -> Affine:
         """The map ``x -> x.reshape(shape)``."""
-        n = int(np.prod(shape, dtype=np.int64))
-        check_size(n, shape, limit=limit, what=f"an input of shape {tuple(shape)}")
-        return cls(np.eye(n).reshape((n, *shape)), np.zeros(shape), limit)
+        return cls(np.zeros(shape), scale=np.ones(shape), limit=limit)
 
     @property
     def n(self) -> int:
-        return int(self.lin.shape[0])
+        return int(self.scale.size if self.lin is None else self.lin.shape[0])
 
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.const.shape)
 
-    def _new(self, lin: np.ndarray, const: np.ndarray) -> Affine:
-        return Affine(lin, np.asarray(const, dtype=np.float64), self.limit)
+    @property
+    def is_diagonal(self) -> bool:
+        return self.lin is None
+
+    def _new(self, const, *, lin=None, scale=None) -> Affine:
+        return Affine(np.asarray(const, dtype=np.float64), lin, scale, self.limit)
+
+    def dense_lin(self, *, what: str = "the input") -> np.ndarray:
+        """The linear part as an explicit array (n, *S), built from the diagonal if need be."""
+        if self.lin is not None:
+            return self.lin
+        check_size(self.n, self.shape, limit=self.limit, what=f"{what} of shape {self.shape}")
+        return (np.diag(self.scale.reshape(-1))).reshape((self.n, *self.shape))
 
     def _lifted(self, rank: int) -> np.ndarray:
-        """``lin`` with singleton axes after the basis axis, so ``S`` has ``rank`` axes."""
+        """``dense_lin()`` with singleton axes after the basis axis, so ``S`` has ``rank`` axes."""
+        lin = self.dense_lin()
         extra = rank - self.const.ndim
-        return self.lin.reshape((self.n, *([1] * extra), *self.shape)) if extra > 0 else self.lin
+        return lin.reshape((self.n, *([1] * extra), *self.shape)) if extra > 0 else lin
 
     def is_identity(self) -> bool:
         """Whether the map is exactly ``x -> x`` (flattened)."""
-        W, b = self.to_dense()
-        return W.shape[0] == W.shape[1] and not b.any() and np.array_equal(W, np.eye(W.shape[0]))
+        if self.const.any():
+            return False
+        if self.lin is None:
+            return bool(np.all(self.scale == 1))
+        W = self.lin.reshape(self.n, -1)
+        return W.shape[0] == W.shape[1] and np.array_equal(W, np.eye(W.shape[0]))
 
     def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
         """``(W, b)`` of shapes (m, n) and (m,) with ``T.ravel() = W x + b``."""
-        return self.lin.reshape(self.n, -1).T, self.const.reshape(-1)
+        return self.dense_lin().reshape(self.n, -1).T, self.const.reshape(-1)
+
+    def map_linear(self, fn, out_shape: tuple[int, ...], *, what: str) -> np.ndarray:
+        """``fn`` (linear, on batches (B, *S) -> (B, *out_shape)) applied to every basis slice.
+
+        From a diagonal, the basis is pushed through in chunks, so the input
+        identity is never built whole.
+        """
+        check_size(self.n, out_shape, limit=self.limit, what=what)
+        if self.lin is not None:
+            return fn(self.lin)
+        d = self.scale.reshape(-1)
+        per_row = int(np.prod(self.shape, dtype=np.int64)) + int(np.prod(out_shape, dtype=np.int64))
+        step = max(1, 4_000_000 // max(per_row, 1))
+        chunks = []
+        for a in range(0, self.n, step):
+            rows = np.arange(a, min(a + step, self.n))
+            E = np.zeros((len(rows), self.n))
+            E[np.arange(len(rows)), rows] = d[rows]
+            chunks.append(fn(E.reshape((len(rows), *self.shape))))
+        return np.concatenate(chunks).reshape((self.n, *out_shape))
 
     # -- shape-only operators -------------------------------------------------
     def reshape(self, shape) -> Affine:
         shape = tuple(int(d) for d in shape)
         if int(np.prod(shape, dtype=np.int64)) != self.const.size:
             raise ShapeError(f"cannot reshape a tensor of shape {self.shape} ({self.const.size} entries) to {shape}")
-        return self._new(self.lin.reshape((self.n, *shape)), self.const.reshape(shape))
+        if self.lin is None:
+            return self._new(self.const.reshape(shape), scale=self.scale.reshape(shape))
+        return self._new(self.const.reshape(shape), lin=self.lin.reshape((self.n, *shape)))
 
     def transpose(self, perm) -> Affine:
         perm = [int(p) for p in perm]
         if sorted(perm) != list(range(self.const.ndim)):
             raise ShapeError(f"perm {perm} is not a permutation of the {self.const.ndim} axes of shape {self.shape}")
-        return self._new(self.lin.transpose([0] + [p + 1 for p in perm]), self.const.transpose(perm))
+        lin = self.dense_lin().transpose([0] + [p + 1 for p in perm])
+        return self._new(self.const.transpose(perm), lin=lin)
 
     # -- elementwise affine operators ----------------------------------------
     def add(self, c: np.ndarray) -> Affine:
         """``T + c`` with numpy broadcasting."""
         out = _broadcast(self.shape, c.shape)
+        if out == self.shape:
+            return self._new(self.const + c, lin=self.lin, scale=self.scale)
         check_size(self.n, out, limit=self.limit, what="broadcasting an addition")
         lin = np.broadcast_to(self._lifted(len(out)), (self.n, *out))
-        return self._new(lin, self.const + c)
+        return self._new(self.const + c, lin=lin)
 
     def mul(self, c: np.ndarray) -> Affine:
         """``T * c`` with numpy broadcasting."""
         out = _broadcast(self.shape, c.shape)
+        if out == self.shape and self.lin is None:
+            return self._new(self.const * c, scale=self.scale * c)
         check_size(self.n, out, limit=self.limit, what="broadcasting a multiplication")
-        return self._new(self._lifted(len(out)) * c, self.const * c)
+        return self._new(self.const * c, lin=self._lifted(len(out)) * c)
 
     def neg(self) -> Affine:
-        return self._new(-self.lin, -self.const)
+        if self.lin is None:
+            return self._new(-self.const, scale=-self.scale)
+        return self._new(-self.const, lin=-self.lin)
 
     # -- products ------------------------------------------------------------
     def matmul_right(self, B: np.ndarray) -> Affine:
         """``T @ B`` (numpy/ONNX MatMul semantics, ``B`` constant)."""
         const = _matmul(self.const, B)
         check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
-        if self.const.ndim == 1:
-            lin = self.lin @ B if B.ndim <= 2 else np.einsum("nk,...kp->n...p", self.lin, B)
+        S = self.shape
+        if self.lin is None and B.ndim <= 2 and S and int(np.prod(S[:-1], dtype=np.int64)) == 1:
+            # Row-vector input (the usual (1, k) @ (k, p)): row i of the result is scale[i] * B[i].
+            d = self.scale.reshape(-1)
+            lin = d[:, None] * B if B.ndim == 2 else d * B
+        elif self.const.ndim == 1:
+            lin = self.dense_lin() @ B if B.ndim <= 2 else np.einsum("nk,...kp->n...p", self.dense_lin(), B)
         else:
             lin = self._lifted(max(self.const.ndim, B.ndim)) @ B
-        return self._new(lin.reshape((self.n, *const.shape)), const)
+        return self._new(const, lin=lin.reshape((self.n, *const.shape)))
 
     def matmul_left(self, A: np.ndarray) -> Affine:
         """``A @ T`` (numpy/ONNX MatMul semantics, ``A`` constant)."""
         const = _matmul(A, self.const)
         check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
-        if self.const.ndim == 1:
-            lin = self.lin @ A if A.ndim == 1 else np.einsum("...mk,nk->n...m", A, self.lin)
+        if self.lin is None and self.const.ndim == 1 and A.ndim == 2:
+            lin = (A * self.scale).T  # column i of A, times scale[i]
+        elif self.const.ndim == 1:
+            lin = self.dense_lin() @ A if A.ndim == 1 else np.einsum("...mk,nk->n...m", A, self.dense_lin())
         else:
             lin = np.matmul(A, self._lifted(max(self.const.ndim, A.ndim)))
-        return self._new(lin.reshape((self.n, *const.shape)), const)
+        return self._new(const, lin=lin.reshape((self.n, *const.shape)))
 
     def conv(self, weight: np.ndarray, bias: np.ndarray | None, *, strides, pads, dilations, group: int,
              what: str = "a convolution") -> Affine:
@@ -151,11 +210,9 @@ class Affine:
                 f"to match its weight of shape {weight.shape}; got {self.shape}"
             )
         out = conv_output_shape(self.shape[1:], weight.shape, strides=strides, pads=pads, dilations=dilations)
-        check_size(self.n, out, limit=self.limit, what=what)
-        lin = conv_nd(self.lin.reshape((self.n, *self.shape[1:])), weight, None, strides=strides, pads=pads,
-                      dilations=dilations, group=group)
-        const = conv_nd(self.const, weight, bias, strides=strides, pads=pads, dilations=dilations, group=group)
-        return self._new(lin.reshape((self.n, 1, *out)), const)
+        opts = dict(strides=strides, pads=pads, dilations=dilations, group=group)
+        lin = self.map_linear(lambda E: conv_nd(E[:, 0], weight, None, **opts)[:, None], (1, *out), what=what)
+        return self._new(conv_nd(self.const, weight, bias, **opts), lin=lin)
 
 
 def _broadcast(s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, ...]:

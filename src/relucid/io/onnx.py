@@ -204,7 +204,7 @@ class _Importer:
         x, pos = self.builder.pending, list(node.input).index(data[0])
         if op in ops.ACTIVATION_OPS:
             act = ops.ACTIVATION_OPS[op]
-            alpha = float(ctx.attr("alpha", 0.01)) if act == "leaky_relu" else None
+            alpha = float(ctx.attr("alpha", np.float32(0.01))) if act == "leaky_relu" else None  # float32, as stored
             self.builder.activate(act, alpha, ctx.short)
         elif op in ops.DATA_OPS:
             self.builder.fold(ops.DATA_OPS[op](ctx, x, pos), ctx.short, shape_only=op in _SHAPE_ONLY)
@@ -322,7 +322,13 @@ def save_onnx(net: Network, path, *, dtype: str = "float32", opset: int = 13) ->
     Notes
     -----
     The input is named ``"input"`` with shape ``["N", input_dim]`` (dynamic
-    batch), the output ``"output"`` with shape ``["N", output_dim]``.
+    batch), the output ``"output"`` with shape ``["N", output_dim]``. Each
+    layer is a ``Gemm`` (``transB=1``) followed by its activation node.
+
+    Reading the file back gives the same function; hidden layers with the
+    identity activation are merged into the next layer (two affine maps in a
+    row are one), and a leaky_relu slope is stored as a float32 attribute.
+    onnxruntime has no float64 ``LeakyRelu``.
     """
     onnx.save(model_from_network(net, dtype=dtype, opset=opset), str(path))
 

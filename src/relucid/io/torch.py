@@ -17,7 +17,7 @@ import numpy as np
 from .._validate import check_finite
 from ..errors import InvalidValueError, RelucidError, ShapeError, UnsupportedOperatorError
 from ..network import Network
-from ._affine import MAX_DENSE_ENTRIES, Affine, SegmentBuilder, check_size
+from ._affine import MAX_DENSE_ENTRIES, Affine, SegmentBuilder
 
 __all__ = ["from_torch"]
 
@@ -170,9 +170,12 @@ def _conv(mod, x: Affine, torch) -> Affine:
             f"expects inputs of shape (C={mod.in_channels}, ...) with {k} spatial axes; got {x.shape}"
         )
     const = mod._conv_forward(torch.from_numpy(x.const[None].copy()), weight, bias)[0].numpy()
-    check_size(x.n, const.shape, limit=x.limit, what=f"a convolution on an input of shape {x.shape}")
-    lin = mod._conv_forward(torch.from_numpy(np.ascontiguousarray(x.lin)), weight, None).numpy()
-    return Affine(lin, const, x.limit)
+
+    def push(E: np.ndarray) -> np.ndarray:
+        return mod._conv_forward(torch.from_numpy(np.ascontiguousarray(E)), weight, None).numpy()
+
+    lin = x.map_linear(push, const.shape, what=f"a convolution on an input of shape {x.shape}")
+    return Affine(const, lin=lin, limit=x.limit)
 
 
 def _batchnorm(mod, x: Affine) -> Affine:
