@@ -19,7 +19,8 @@ def make_model(nodes, inputs, outputs, initializers=(), *, opset: int = 13, ir_v
         "test",
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in outputs],
-        initializer=[numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in dict(initializers).items()],
+        initializer=[numpy_helper.from_array(np.asarray(v, dtype=np.float32), k)
+                     for k, v in dict(initializers).items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = ir_version

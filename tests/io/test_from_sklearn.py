@@ -48,7 +48,8 @@ def test_binary_classifier_has_one_logit():
 @pytest.mark.parametrize("n_targets", [1, 3])
 def test_regressor_predictions(n_targets):
     Y = X @ RNG.normal(size=(4, n_targets)) + np.sin(X[:, :1])
-    mlp = _fit(MLPRegressor(hidden_layer_sizes=(10, 10), max_iter=200, random_state=0), Y.ravel() if n_targets == 1 else Y)
+    target = Y.ravel() if n_targets == 1 else Y
+    mlp = _fit(MLPRegressor(hidden_layer_sizes=(10, 10), max_iter=200, random_state=0), target)
     net = rl.from_sklearn(mlp)
     pred = mlp.predict(X).reshape(len(X), -1)
     assert np.max(np.abs(net(X) - pred)) <= 1e-9

@@ -49,8 +49,8 @@ def test_unsupported_operator_names_op_and_node(tmp_path):
     nodes, last = _chain(12)
     nodes.append(helper.make_node("Softmax", [last], ["y"], name="n7b"))
     path = _save(tmp_path, make_model(nodes, [("x", [1, 2])], [("y", [1, 2])]))
-    with pytest.raises(rl.UnsupportedOperatorError,
-                       match=r"unsupported ONNX operator 'Softmax' at node 'n7b' \(node 12\); relucid supports: .*Gemm"):
+    expected = r"unsupported ONNX operator 'Softmax' at node 'n7b' \(node 12\); relucid supports: .*Gemm"
+    with pytest.raises(rl.UnsupportedOperatorError, match=expected):
         rl.load(path)
 
 
@@ -176,4 +176,11 @@ def test_training_mode_batchnorm():
     inits = {k: np.ones(C) for k in "stmv"}
     model = make_model(nodes, [("x", [1, C, 2, 2])], [("y", None)], inits, opset=15)
     with pytest.raises(rl.UnsupportedOperatorError, match=r"'BatchNormalization' at node 'bn'.*training mode"):
+        network_from_onnx(model)
+
+
+def test_cycle():
+    nodes = [helper.make_node("Relu", ["b"], ["a"], name="p"), helper.make_node("Relu", ["a"], ["b"], name="q")]
+    model = make_model(nodes, [("x", [1, 2])], [("a", [1, 2])])
+    with pytest.raises(rl.ModelFormatError, match=r"'Relu' at node 'p' \(node 0\) reads 'b'.*cycle"):
         network_from_onnx(model)

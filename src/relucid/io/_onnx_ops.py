@@ -202,7 +202,8 @@ def _batchnorm(ctx, x: Affine, pos: int) -> Affine:
     rank = x.const.ndim
     if rank < 2 or not len(scale) == len(shift) == len(mean) == len(var) == x.shape[1]:
         raise ShapeError(
-            f"BatchNormalization with {len(scale)} channels does not fit an input of shape {x.shape} (channels on axis 1)"
+            f"BatchNormalization with {len(scale)} channels does not fit an input of shape {x.shape} "
+            f"(channels on axis 1)"
         )
     factor = scale / np.sqrt(var + float(ctx.attr("epsilon", 1e-5)))
     col = (len(scale),) + (1,) * (rank - 2)

@@ -16,6 +16,7 @@ batch axis). Outputs are flattened the same way.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from pathlib import Path
 
@@ -150,20 +151,30 @@ class _Importer:
                 continue
             needed.add(index)
             stack.extend(n for n in self.graph.node[index].input if n)
-        order, done, remaining = [], set(self.consts) | {i.name for i in self.graph.input}, sorted(needed)
-        while remaining:
-            ready = [i for i in remaining if all(not n or n in done for n in self.graph.node[i].input)]
-            if not ready:
-                node = self.graph.node[remaining[0]]
-                missing = [n for n in node.input if n and n not in done]
-                raise ModelFormatError(
-                    f"ONNX operator {_label(node, remaining[0])} reads {missing[0]!r}, which no node, input or "
-                    f"initializer provides (or the graph has a cycle)"
-                )
-            for i in ready:
-                order.append((i, self.graph.node[i]))
-                done.update(self.graph.node[i].output)
-            remaining = [i for i in remaining if i not in set(ready)]
+        # Kahn's algorithm over the needed nodes, lowest file position first among the ready ones.
+        available = set(self.consts) | {i.name for i in self.graph.input}
+        waiting = {i: {n for n in self.graph.node[i].input if n and n not in available} for i in needed}
+        readers: dict[str, list[int]] = {}
+        for i, names in waiting.items():
+            for name in names:
+                readers.setdefault(name, []).append(i)
+        ready = [i for i, names in waiting.items() if not names]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            i = heapq.heappop(ready)
+            order.append((i, self.graph.node[i]))
+            for name in self.graph.node[i].output:
+                for j in readers.pop(name, ()):
+                    waiting[j].discard(name)
+                    if not waiting[j]:
+                        heapq.heappush(ready, j)
+        if len(order) < len(needed):
+            i = min(set(needed) - {k for k, _ in order})
+            raise ModelFormatError(
+                f"ONNX operator {_label(self.graph.node[i], i)} reads {sorted(waiting[i])[0]!r}, which no node, "
+                f"input or initializer provides (or the graph has a cycle)"
+            )
         return order
 
     def _visit(self, index: int, node: onnx.NodeProto) -> None:
@@ -200,7 +211,9 @@ class _Importer:
                 f"chain-shaped graphs (no residual connections, branches or products of two data tensors)"
             )
         if len(data) > 1:
-            raise UnsupportedOperatorError(f"uses the data tensor {data[0]!r} twice; relucid does not combine it with itself")
+            raise UnsupportedOperatorError(
+                f"uses the data tensor {data[0]!r} twice; relucid does not combine it with itself"
+            )
         x, pos = self.builder.pending, list(node.input).index(data[0])
         if op in ops.ACTIVATION_OPS:
             act = ops.ACTIVATION_OPS[op]

@@ -99,7 +99,9 @@ def _initial_shape(modules, input_shape, nn) -> tuple[int, ...]:
     if input_shape is not None:
         shape = tuple(int(d) for d in input_shape)
         if not shape or min(shape) < 1:
-            raise ShapeError(f"from_torch: input_shape must be positive sizes without the batch axis; got {input_shape}")
+            raise ShapeError(
+                f"from_torch: input_shape must be positive sizes without the batch axis; got {input_shape}"
+            )
         return shape
     for pos, (name, mod) in enumerate(modules):
         if isinstance(mod, nn.Linear):
