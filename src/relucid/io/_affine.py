@@ -13,6 +13,10 @@ the linear part is applied to each basis slice ``lin[i]`` (the leading axis of
 activation the pair becomes one :class:`~relucid.network.Dense` layer
 ``W = lin.reshape(n, -1).T``, ``b = const.ravel()`` (C order).
 
+Until the first product with a weight matrix, ``lin`` is kept as a diagonal
+(the identity, scaled by normalisation constants), so a large input (e.g.
+3x64x64 before a Flatten and a Gemm) never materialises an n x n identity.
+
 Everything is float64, so the dense maps are exact up to float64 rounding.
 """
 
