@@ -14,7 +14,7 @@ from .errors import (
 from .geometry import Box, Polyhedron, PolyUnion
 from .io import from_sklearn, from_torch, load, save
 from .network import Dense, Network
-from .regions import Pattern, Region, pattern, region, regions
+from .regions import Pattern, Region, adjacent_regions, pattern, region, regions
 
 __version__ = "0.1.0"
 
@@ -32,6 +32,7 @@ __all__ = [
     "ShapeError",
     "SolverError",
     "UnsupportedOperatorError",
+    "adjacent_regions",
     "from_sklearn",
     "from_torch",
     "load",

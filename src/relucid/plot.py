@@ -7,6 +7,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import InvalidValueError
+from .geometry import Polyhedron
 from .regions import Region
 
 
@@ -49,15 +50,14 @@ def plot_regions(
     for reg in regions:
         if reg.network.input_dim != 2:
             raise InvalidValueError(f"plot_regions: needs a network with 2 inputs; got {reg.network.input_dim}")
-        verts = reg.reduced().vertices()
-        if len(verts) < 3:
-            continue
-        centre = verts.mean(axis=0)
-        cls = int(np.argmax(reg.evaluate(centre))) if reg.network.output_dim > 1 else int(reg.evaluate(centre)[0] > 0)
-        base = np.array(cmap(cls % 10)[:3])
-        shade = np.clip(base * (0.75 + 0.25 * rng.random()) + 0.15, 0, 1)
-        ax.add_patch(Polygon(verts, closed=True, facecolor=shade, edgecolor="0.25", linewidth=0.4, alpha=0.85))
-        n_drawn += 1
+        shade = 0.8 + 0.2 * rng.random()
+        for cls, verts in class_pieces(reg):
+            colour = np.clip(np.array(cmap(cls % 10)[:3]) * shade + 0.12, 0, 1)
+            ax.add_patch(Polygon(verts, closed=True, facecolor=colour, edgecolor="none", alpha=0.9))
+        outline = reg.reduced().vertices()
+        if len(outline) >= 3:
+            ax.add_patch(Polygon(outline, closed=True, fill=False, edgecolor="0.3", linewidth=0.35))
+            n_drawn += 1
     if data is not None:
         X, y = data
         for c in np.unique(y):
@@ -69,5 +69,32 @@ def plot_regions(
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
-    ax.set_title(title or f"{n_drawn} linear regions (colour: predicted class)")
+    ax.set_title(title or f"{n_drawn} linear regions (colour: predicted class, exact boundaries)")
     return ax
+
+
+def class_pieces(reg: Region) -> list[tuple[int, np.ndarray]]:
+    """Split a 2-D region exactly by the class its affine map picks: [(class, polygon vertices)].
+
+    Inside the region the network is ``W x + b``; class ``c`` wins where
+    ``(W_j - W_c) x <= b_c - b_j`` for every ``j`` — a sub-polygon of the region.
+    Single-output networks are split at output 0 (class 1 where ``y > 0``).
+    """
+    W, b = reg.affine
+    if W.shape[0] == 1:
+        W = np.vstack([np.zeros_like(W), W])
+        b = np.concatenate([[0.0], b])
+    A0, b0 = reg.polyhedron.A, reg.polyhedron.b
+    pieces = []
+    for c in range(W.shape[0]):
+        others = [j for j in range(W.shape[0]) if j != c]
+        A = np.vstack([A0, W[others] - W[c]])
+        rhs = np.concatenate([b0, b[c] - b[others]])
+        piece = Polyhedron(A, rhs)
+        ball = piece.chebyshev_center()
+        if ball.center is None or ball.radius <= 1e-12:
+            continue
+        verts = piece.vertices()
+        if len(verts) >= 3:
+            pieces.append((c, verts))
+    return pieces
