@@ -108,3 +108,21 @@ def test_union_errors_are_pinned():
         PolyUnion(SQUARE)
     with pytest.raises(ShapeError, match="expected inputs of length 2, got length 3"):
         PolyUnion([SQUARE]).contains([0.0, 0.0, 0.0])
+
+
+def test_pickle_round_trip_keeps_values_read_only():
+    import pickle
+
+    B = Box([0.0, 0.0], [1.0, 2.0])
+    for obj in (B, Polyhedron(B.A, B.b), PolyUnion([B, TRIANGLE])):
+        back = pickle.loads(pickle.dumps(obj))
+        assert type(back) is type(obj)
+        pieces = zip(back.pieces, obj.pieces) if isinstance(back, PolyUnion) else [(back, obj)]
+        for piece, original in pieces:
+            assert not piece.A.flags.writeable and not piece.b.flags.writeable
+            np.testing.assert_array_equal(piece.A, original.A)
+            np.testing.assert_array_equal(piece.b, original.b)
+    back = pickle.loads(pickle.dumps(B))
+    assert not back.lo.flags.writeable
+    np.testing.assert_array_equal(back.hi, [1.0, 2.0])
+    assert back.contains([0.5, 1.5])

@@ -70,6 +70,8 @@ def is_bounded(A: np.ndarray, b: np.ndarray) -> bool:
     .. math::  A^T y = 0,\\qquad y_i \\ge 1 \\text{ for every row } i,
 
     a single feasibility LP with ``m`` variables and ``n`` equality rows.
+    When the singleton rows (variable bounds) already bound every variable
+    the answer is True without an LP.
     """
     m, n = A.shape
     if n == 0:
@@ -77,6 +79,9 @@ def is_bounded(A: np.ndarray, b: np.ndarray) -> bool:
     keep = (b < np.inf) & (row_norms(A) >= ZERO_ROW_TOL)
     if find_point(A, b) is None:
         return True
+    split = split_rows(A, b)
+    if np.isfinite(split.lower).all() and np.isfinite(split.upper).all():
+        return True  # the singleton rows alone bound every variable: no LP
     A = A[keep] / row_norms(A[keep])[:, None]  # unit rows: the LP is scale-free
     if A.shape[0] <= n or np.linalg.matrix_rank(A) < n:
         return False

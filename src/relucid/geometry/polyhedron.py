@@ -66,6 +66,13 @@ class Polyhedron:
         object.__setattr__(self, "A", readonly(A))
         object.__setattr__(self, "b", readonly(b))
 
+    def __setstate__(self, state: dict) -> None:
+        # Unpickling (process pools) bypasses __init__: keep the arrays read-only.
+        for key, value in state.items():
+            if isinstance(value, np.ndarray):
+                value = readonly(value)
+            object.__setattr__(self, key, value)
+
     @classmethod
     def universe(cls, dim: int) -> Polyhedron:
         """All of ``R^dim``: no constraints."""
