@@ -56,7 +56,15 @@ def machine() -> list[str]:
         f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {version('scipy')}, "
         f"highspy {version('highspy')}",
         f"- Platform: {platform.platform()}",
+        f"- Load average when the run started (other work on the machine shares the cores): {load()}",
     ]
+
+
+def load() -> str:
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 # -- (a) redundancy removal of an MNIST region ------------------------------------

@@ -67,6 +67,14 @@ def test_ipm_method_agrees_with_simplex():
     assert a.value == pytest.approx(ipm.value, abs=1e-7)
 
 
+def test_time_limit_is_a_status():
+    rng = np.random.default_rng(0)
+    A, b, c = rng.standard_normal((300, 50)), rng.random(300), rng.standard_normal(50)
+    assert solve_lp(c, A, b, time_limit=0.0).status is LPStatus.TIME_LIMIT
+    assert solve_lp(c, A, b).status is LPStatus.OPTIMAL  # the shared solver forgot the limit
+    assert LPModel(A, b, time_limit=0.0).optimize(c).status is LPStatus.TIME_LIMIT
+
+
 def test_no_variables():
     assert solve_lp(np.zeros(0), np.zeros((1, 0)), [1.0]).status is LPStatus.OPTIMAL
     assert solve_lp(np.zeros(0), np.zeros((1, 0)), [-1.0]).status is LPStatus.INFEASIBLE

@@ -113,8 +113,8 @@ class Box(Polyhedron):
         # Every bound row is a facet (a flat dimension needs both of its rows).
         return np.arange(self.n_constraints)
 
-    def sample(self, n: int, rng=None, *, burn_in=None, thin=None) -> np.ndarray:
-        """``n`` independent uniform points (exact, no Markov chain; ``burn_in``/``thin`` unused)."""
+    def sample(self, n: int, rng=None, *, burn_in=None, thin=None, directions=None) -> np.ndarray:
+        """``n`` independent uniform points (exact, no Markov chain; the chain options are unused)."""
         if not self.is_finite:
             raise InvalidValueError("Box.sample: the box is unbounded; give every dimension finite bounds")
         n = int(n)

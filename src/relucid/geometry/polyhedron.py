@@ -147,9 +147,16 @@ class Polyhedron:
         """Vertices of a bounded polyhedron, shape (k, n); 2-D ones counter-clockwise."""
         return _vert.compute_vertices(self.A, self.b)
 
-    def sample(self, n: int, rng=None, *, burn_in: int | None = None, thin: int | None = None) -> np.ndarray:
-        """``n`` points, shape (n, dim), uniform in a bounded full-dimensional set (hit-and-run)."""
-        return _sampling.hit_and_run(self.A, self.b, n, rng=rng, burn_in=burn_in, thin=thin)
+    def sample(
+        self, n: int, rng=None, *, burn_in: int | None = None, thin: int | None = None, directions: str = "auto"
+    ) -> np.ndarray:
+        """``n`` points, shape (n, dim), uniform in a bounded full-dimensional set (hit-and-run).
+
+        See :func:`.sampling.hit_and_run` for the chain, its defaults and the errors.
+        """
+        return _sampling.hit_and_run(
+            self.A, self.b, n, rng=rng, burn_in=burn_in, thin=thin, directions=directions
+        )
 
     # -- constructions ---------------------------------------------------------
     def intersect(self, other: Polyhedron) -> Polyhedron:
