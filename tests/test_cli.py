@@ -62,8 +62,8 @@ def test_regions_command_counts_and_plots(capsys, small_net, tmp_path):
     code, out, _ = run(capsys, "regions", str(path), "--domain", "-1 <= x0 <= 1, -1 <= x1 <= 1", "--json", "--plot", str(png))
     assert code == 0
     payload = json.loads(out)
-    # three lines x0 = 0, x1 = 0, x0 + x1 = 0.5 cut the square into 6 cells
-    assert payload["n_regions"] == 6
+    # x0 = 0 and x1 = 0 make 4 quadrants; x0 + x1 = 0.5 crosses three of them: 7 cells
+    assert payload["n_regions"] == 7
     assert png.stat().st_size > 1000
 
 
@@ -101,3 +101,69 @@ def test_console_script_entry_point_runs(small_net):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("relucid: error:") and "Traceback" not in proc.stderr
+
+
+def _bad_files(tmp_path):
+    """One file per kind of bad model input, with the message fragment the CLI must print."""
+    from onnx import helper
+
+    from io_helpers import make_model
+    from relucid.io.npz import FORMAT
+
+    def onnx_file(name, model):
+        path = tmp_path / name
+        path.write_bytes(model.SerializeToString())
+        return path
+
+    relu = helper.make_node("Relu", ["x"], ["r"], name="act0")
+    softmax = onnx_file(
+        "softmax.onnx",
+        make_model([relu, helper.make_node("Softmax", ["r"], ["y"], name="head")], [("x", [1, 2])], [("y", [1, 2])]),
+    )
+    mismatch = onnx_file(
+        "mismatch.onnx",
+        make_model(
+            [
+                helper.make_node("MatMul", ["x", "W"], ["h"], name="mm1"),
+                helper.make_node("Relu", ["h"], ["r"]),
+                helper.make_node("MatMul", ["r", "V"], ["y"], name="mm2"),
+            ],
+            [("x", [1, 3])],
+            [("y", [1, 2])],
+            {"W": np.ones((3, 4)), "V": np.ones((5, 2))},
+        ),
+    )
+    nan_onnx = onnx_file(
+        "nan.onnx",
+        make_model(
+            [helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")],
+            [("x", [1, 2])],
+            [("y", [1, 2])],
+            {"W": np.array([[1.0, np.nan], [0.0, 1.0]])},
+        ),
+    )
+    valid = {"format": np.array(FORMAT), "n_layers": np.array(1), "W0": np.eye(2), "b0": np.zeros(2),
+             "act0": np.array("relu"), "alpha0": np.array(np.nan)}
+    nan_npz = tmp_path / "nan.npz"
+    np.savez(nan_npz, **{**valid, "W0": np.array([[1.0, np.inf], [0.0, 1.0]])})
+    pickled = tmp_path / "evil.npz"
+    np.savez(pickled, **{**valid, "W0": np.array([np.eye(2), "payload"], dtype=object)})
+    truncated = tmp_path / "cut.onnx"
+    truncated.write_bytes(softmax.read_bytes()[:-9])
+    return [
+        (softmax, "unsupported ONNX operator 'Softmax' at node 'head'"),
+        (mismatch, "'MatMul' at node 'mm2'"),
+        (nan_onnx, "NaN"),
+        (nan_npz, "NaN/inf"),
+        (pickled, "relucid never loads pickles"),
+        (truncated, "could not parse ONNX file"),
+    ]
+
+
+def test_bad_model_files_one_line_exit_2(capsys, tmp_path):
+    for path, fragment in _bad_files(tmp_path):
+        code = main(["info", str(path)])
+        out, err = capsys.readouterr()
+        assert code == 2, path
+        assert fragment in err, (path, err)
+        assert err.count("\n") == 1 and "Traceback" not in err and out == ""

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import relucid as rl
 from relucid.regions import activation_bits, is_full_dimensional
-from relucid.regions.marching import facet_point
+from relucid.regions.marching import facet_point, facet_points
 from relucid.tolerances import AFFINE_ATOL
 from nets import random_network
 
@@ -35,11 +35,17 @@ def check_region(net, x, rng, n_samples=1000, domain=None, max_facets=None):
     facets = [f for f in reg.facets() if f.neuron is not None]
     if max_facets is not None:
         facets = facets[:max_facets]
+    points = facet_points(reg, [f.row for f in facets])
+    assert len(points) == len(facets), "every non-redundant row must be a facet with a relative interior"
     for f in facets:
-        p, margin = facet_point(reg, f.row)
-        assert margin > 0, "a non-redundant row must be a facet with a relative interior"
+        p = points[f.row]
         u = f.normal / np.linalg.norm(f.normal)
-        step = min(1e-3 * margin, 1e-6)
+        # step: small against the distance from p to every other hyperplane
+        norms = np.delete(np.linalg.norm(reg.polyhedron.A, axis=1), f.row)
+        gaps = np.delete(reg.polyhedron.b - reg.polyhedron.A @ p, f.row)
+        dist = gaps[norms > 0] / norms[norms > 0]  # zero rows (dead neurons) never bind
+        step = min(1e-3 * dist.min(), 1e-6) if dist.size else 1e-6
+        assert step > 0
         outside, inside = p + step * u, p - step * u
         assert not np.array_equal(activation_bits(net, outside), bits), f"crossing facet of {f.neuron} kept the pattern"
         flipped = reg.pattern.flip(f.neuron).to_bits(net) == 1
@@ -107,8 +113,10 @@ def test_region_errors():
 def test_random_networks_regions(seed, n_in, hidden, activation):
     rng = np.random.default_rng(seed)
     net = random_network(rng, n_in, hidden, 3, activation=activation)
-    x = rng.normal(size=n_in)
-    check_region(net, x, rng, n_samples=1000)
+    x = np.clip(rng.normal(size=n_in), -2.5, 2.5)
+    # regions are unbounded in general; sample them inside a box (whose facets are not crossed)
+    box = rl.Box(np.full(n_in, -3.0), np.full(n_in, 3.0))
+    check_region(net, x, rng, n_samples=1000, domain=box)
 
 
 @pytest.mark.shared_data
@@ -119,5 +127,19 @@ def test_mnistfc_256x4_region(shared_data):
         x = z["x"][0].reshape(-1).astype(np.float64) / 255.0
     rng = np.random.default_rng(0)
     # the region restricted to the pixel box [0, 1]^784, where the data lives
-    reg = check_region(net, x, rng, n_samples=1000, domain=rl.Box(np.zeros(784), np.ones(784)), max_facets=25)
+    reg = check_region(net, x, rng, n_samples=1000, domain=rl.Box(np.zeros(784), np.ones(784)))
     assert reg.pattern.is_complete(net)
+
+
+def test_facet_point_lp_agrees_with_facet_points():
+    rng = np.random.default_rng(5)
+    net = random_network(rng, 3, [6, 4], 2)
+    reg = rl.region(net, rng.normal(size=3), domain=rl.Box(-np.ones(3) * 3, np.ones(3) * 3))
+    pts = facet_points(reg)
+    assert set(pts) == set(int(i) for i in reg.nonredundant_rows)
+    A, b = reg.polyhedron.A, reg.polyhedron.b
+    for j, p in pts.items():
+        assert abs(A[j] @ p - b[j]) <= 1e-9 * (1 + abs(b[j]))
+        assert (np.delete(A @ p - b, j) < 0).all()  # strictly inside every other row
+        q, margin = facet_point(reg, j)
+        assert margin > 0 and abs(A[j] @ q - b[j]) <= 1e-7 * (1 + abs(b[j]))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..geometry import Polyhedron
 from ..tolerances import INTERIOR_TOL
 from .pattern import Neuron
@@ -86,3 +88,46 @@ def facet_point(reg: Region, row: int):
     if res.status is not LPStatus.OPTIMAL:
         return None, float("-inf")
     return res.x[:n], float(res.x[-1])
+
+
+def facet_points(reg: Region, rows=None) -> dict[int, np.ndarray]:
+    """Relative-interior points of many facets at once: ``{row: point}``.
+
+    From an interior point ``x0`` (the Chebyshev centre), any point ``y`` that
+    satisfies every other row but violates row ``j`` gives one: the segment
+    ``x0 → y`` crosses hyperplane ``j`` strictly inside all other rows (``x0``
+    is strictly inside them, and the crossing is a proper convex combination).
+    ``y`` is found by ray shooting along the facet normal where that ray hits
+    row ``j`` first, else by one warm-started LP (row ``j`` relaxed, maximise
+    ``a_j · x``). Rows that are not facets are left out of the result.
+    """
+    from ..geometry.lp import LPModel, LPStatus
+
+    A, b = reg.polyhedron.A, reg.polyhedron.b
+    rows = reg.nonredundant_rows if rows is None else np.asarray(rows, dtype=int)
+    ball = reg.chebyshev_center()
+    if ball.center is None or not ball.radius > 0:
+        return {}
+    x0 = np.asarray(ball.center)
+    slack = b - A @ x0
+    out: dict[int, np.ndarray] = {}
+    model = None
+    for j in rows:
+        d = A[j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            steps = np.where(A @ d > 0, slack / (A @ d), np.inf)
+        t_j = steps[j]
+        steps[j] = np.inf
+        if np.isfinite(t_j) and steps.min() > t_j * (1 + 1e-6):
+            out[int(j)] = x0 + t_j * d
+            continue
+        if model is None:
+            model = LPModel(A, b)
+        model.set_rhs(j, b[j] + 1.0)
+        res = model.optimize(A[j], maximize=True)
+        model.set_rhs(j, b[j])
+        if res.status is LPStatus.OPTIMAL and res.value > b[j]:
+            y = res.x
+            lam = slack[j] / (A[j] @ (y - x0))  # fraction of the way from x0 to y where row j binds
+            out[int(j)] = x0 + lam * (y - x0)
+    return out
