@@ -101,6 +101,7 @@ def facet_points(reg: Region, rows=None) -> dict[int, np.ndarray]:
     row ``j`` first, else by one warm-started LP (row ``j`` relaxed, maximise
     ``a_j · x``). Rows that are not facets are left out of the result.
     """
+    from ..geometry._rows import split_rows
     from ..geometry.lp import LPModel, LPStatus
 
     A, b = reg.polyhedron.A, reg.polyhedron.b
@@ -111,21 +112,30 @@ def facet_points(reg: Region, rows=None) -> dict[int, np.ndarray]:
     x0 = np.asarray(ball.center)
     slack = b - A @ x0
     out: dict[int, np.ndarray] = {}
+    split = split_rows(A, b)
+    general_pos = {int(r): k for k, r in enumerate(split.general)}
     model = None
     for j in rows:
         d = A[j]
+        Ad = A @ d
         with np.errstate(divide="ignore", invalid="ignore"):
-            steps = np.where(A @ d > 0, slack / (A @ d), np.inf)
+            steps = np.where(Ad > 0, slack / Ad, np.inf)
         t_j = steps[j]
         steps[j] = np.inf
         if np.isfinite(t_j) and steps.min() > t_j * (1 + 1e-6):
             out[int(j)] = x0 + t_j * d
             continue
-        if model is None:
-            model = LPModel(A, b)
-        model.set_rhs(j, b[j] + 1.0)
+        if int(j) not in general_pos:  # a bound row of the domain: one cold LP
+            p, margin = facet_point(reg, int(j))
+            if p is not None and margin > 0:
+                out[int(j)] = p
+            continue
+        if model is None:  # singleton rows (domain bounds) as variable bounds: far better conditioned
+            model = LPModel(A[split.general], b[split.general], lb=split.lower, ub=split.upper)
+        k = general_pos[int(j)]
+        model.set_rhs(k, b[j] + 1.0)
         res = model.optimize(A[j], maximize=True)
-        model.set_rhs(j, b[j])
+        model.set_rhs(k, b[j])
         if res.status is LPStatus.OPTIMAL and res.value > b[j]:
             y = res.x
             lam = slack[j] / (A[j] @ (y - x0))  # fraction of the way from x0 to y where row j binds
