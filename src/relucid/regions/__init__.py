@@ -1,7 +1,7 @@
 """Activation patterns, the region of a pattern, adjacent regions, enumeration."""
 
 from .enumerate import IncompleteEnumerationWarning, regions
-from .marching import Adjacency, adjacent_regions, is_full_dimensional
+from .marching import Adjacency, adjacent_regions, facet_point, facet_points, is_full_dimensional
 from .pattern import Pattern, activation_bits, neuron_names, pattern
 from .region import Facet, Region, region
 
@@ -13,6 +13,8 @@ __all__ = [
     "Region",
     "activation_bits",
     "adjacent_regions",
+    "facet_point",
+    "facet_points",
     "is_full_dimensional",
     "neuron_names",
     "pattern",

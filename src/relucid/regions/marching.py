@@ -64,8 +64,6 @@ def facet_point(reg: Region, row: int):
     a facet (the face is lower-dimensional), ``(None, -inf)`` that it is empty.
     ``r`` is capped at 1e6 for unbounded facets.
     """
-    import numpy as np
-
     from ..geometry.lp import LPStatus, solve_lp
 
     A, b = reg.polyhedron.A, reg.polyhedron.b
