@@ -16,3 +16,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"../shared/data not present (fresh clone); looked for {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mnist_test_image(shared_data):
+    """``image(i)``: MNIST test image ``i`` as a float64 vector (784,) scaled to [0, 1]."""
+    import numpy as np
+
+    with np.load(shared_data / "mnist" / "mnist_test.npz") as z:
+        images = z["x"]
+
+    def image(i: int) -> "np.ndarray":
+        return images[i].reshape(-1).astype(np.float64) / 255.0
+
+    return image

@@ -10,10 +10,9 @@ from relucid.geometry.redundancy import redundancy_report
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-def test_mnistfc_256x2_region_facets_checked_by_linprog(shared_data):
+def test_mnistfc_256x2_region_facets_checked_by_linprog(shared_data, mnist_test_image):
     net = rl.load(shared_data / "mnistfc" / "mnist-net_256x2.onnx")
-    with np.load(shared_data / "mnist" / "mnist_test.npz") as z:
-        x = z["x"][0].reshape(-1).astype(np.float64) / 255.0
+    x = mnist_test_image(0)
     P = rl.region(net, x, domain=rl.Box(0.0, 1.0, dim=784)).polyhedron
     rep = redundancy_report(P.A, P.b)
     keep = rep.rows

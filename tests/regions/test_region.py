@@ -121,10 +121,9 @@ def test_random_networks_regions(seed, n_in, hidden, activation):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-def test_mnistfc_256x4_region(shared_data):
+def test_mnistfc_256x4_region(shared_data, mnist_test_image):
     net = rl.load(shared_data / "mnistfc" / "mnist-net_256x4.onnx")
-    with np.load(shared_data / "mnist" / "mnist_test.npz") as z:
-        x = z["x"][0].reshape(-1).astype(np.float64) / 255.0
+    x = mnist_test_image(0)
     rng = np.random.default_rng(0)
     # the region restricted to the pixel box [0, 1]^784, where the data lives
     reg = check_region(net, x, rng, n_samples=1000, domain=rl.Box(np.zeros(784), np.ones(784)))

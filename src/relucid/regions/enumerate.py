@@ -25,7 +25,7 @@ from ..errors import InvalidValueError
 from ..geometry import Polyhedron
 from ..network import Network
 from .marching import is_full_dimensional
-from .pattern import activation_bits
+from .pattern import activation_bits, neuron_names
 from .region import Region, region
 
 logger = logging.getLogger(__name__)
@@ -81,13 +81,14 @@ def regions(
     bar = tqdm(desc="regions", unit="region", disable=not progress)
     seeds = deque([np.asarray(ball.center)])
     probes = domain.sample(n_probes, rng=rng) if n_probes else np.zeros((0, net.input_dim))
-    probe_keys = [np.packbits(b).tobytes() for b in activation_bits(net, probes)] if len(probes) else []
+    probe_keys = [_key(b) for b in activation_bits(net, probes)] if len(probes) else []
+    column = {name: i for i, name in enumerate(neuron_names(net))}
     try:
         while True:
             while seeds:
                 first = region(net, seeds.popleft(), domain=domain)
                 queue = deque([first])
-                key = _key(net, first)
+                key = _key(first.on_bits)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -104,8 +105,10 @@ def regions(
                     found += 1
                     bar.update(1)
                     yield reg
-                    for _, pat in reg.neighbour_patterns():
-                        k = np.packbits(pat.to_bits(net) == 1).tobytes()
+                    for neuron, pat in reg.neighbour_patterns():
+                        flipped = reg.on_bits.copy()
+                        flipped[column[neuron]] ^= True
+                        k = _key(flipped)
                         if k in seen:
                             continue
                         seen.add(k)
@@ -121,8 +124,9 @@ def regions(
         bar.close()
 
 
-def _key(net: Network, reg: Region) -> bytes:
-    return np.packbits(reg.pattern.to_bits(net) == 1).tobytes()
+def _key(on_bits: np.ndarray) -> bytes:
+    """Hashable key of a complete pattern given by its on flags."""
+    return np.packbits(on_bits).tobytes()
 
 
 def _warn_incomplete(found: int, why: str) -> None:

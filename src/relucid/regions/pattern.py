@@ -167,13 +167,7 @@ class Pattern:
 
     def layer_phases(self, net: Network) -> dict[int, np.ndarray]:
         """Per relu/leaky_relu layer, an int8 array: 1 on, 0 off, -1 free."""
-        bits = self.to_bits(net)
-        out, start = {}, 0
-        for layer in net.pattern_layers:
-            size = net.layers[layer].out_dim
-            out[layer] = bits[start : start + size]
-            start += size
-        return out
+        return split_bits(net, self.to_bits(net))
 
     def is_complete(self, net: Network) -> bool:
         """Whether every relu/leaky_relu neuron of ``net`` is fixed."""
@@ -195,6 +189,16 @@ class Pattern:
 def neuron_names(net: Network) -> list[Neuron]:
     """Names ``(layer, neuron)`` of ``net``'s relu/leaky_relu neurons in layer order."""
     return [(layer, j) for layer in net.pattern_layers for j in range(net.layers[layer].out_dim)]
+
+
+def split_bits(net: Network, bits: np.ndarray) -> dict[int, np.ndarray]:
+    """Cut a flat vector over ``net``'s relu/leaky_relu neurons into per-layer views."""
+    out, start = {}, 0
+    for layer in net.pattern_layers:
+        size = net.layers[layer].out_dim
+        out[layer] = bits[start : start + size]
+        start += size
+    return out
 
 
 def activation_bits(net: Network, X) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..errors import InvalidValueError
 from ..geometry import Polyhedron
 from ..network import Network
 from ..tolerances import REDUNDANCY_TOL
-from .pattern import Neuron, Pattern, neuron_names, pattern
+from .pattern import Neuron, Pattern, neuron_names, pattern, split_bits
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,11 @@ class Region:
     polyhedron: Polyhedron
     affine: tuple[np.ndarray, np.ndarray]
     row_neurons: tuple
+
+    @cached_property
+    def on_bits(self) -> np.ndarray:
+        """On flags of the region's pattern over ``neuron_names(network)`` (bool array)."""
+        return self.pattern.to_bits(self.network) == 1
 
     # -- geometry --------------------------------------------------------------
     @cached_property
@@ -145,20 +150,20 @@ def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Regi
     _check_piecewise_linear(net)
     if isinstance(x_or_pattern, Pattern):
         pat = x_or_pattern
-        pat.validate(net)
-        if not pat.is_complete(net):
-            free = pat.free(net)
-            raise InvalidValueError(
-                f"region: needs a complete pattern; this one leaves {len(free)} neurons free "
-                f"(first: {free[0]}). A partial pattern describes a union of regions."
-            )
     else:
         pat = pattern(net, x_or_pattern)
+    bits = pat.to_bits(net)  # validates the neuron names once
+    free = np.flatnonzero(bits < 0)
+    if free.size:
+        raise InvalidValueError(
+            f"region: needs a complete pattern; this one leaves {free.size} neurons free "
+            f"(first: {neuron_names(net)[free[0]]}). A partial pattern describes a union of regions."
+        )
     if domain is not None and domain.dim != net.input_dim:
         raise InvalidValueError(
             f"region: domain has dimension {domain.dim} but the network takes {net.input_dim} inputs"
         )
-    A_rows, b_rows, (W, c) = _region_rows(net, pat.layer_phases(net))
+    A_rows, b_rows, (W, c) = _region_rows(net, split_bits(net, bits))
     names: list = list(neuron_names(net))
     if domain is not None:
         A_rows = np.vstack([A_rows, domain.A])
