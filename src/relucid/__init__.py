@@ -11,15 +11,26 @@ from .errors import (
     SolverError,
     UnsupportedOperatorError,
 )
+from .bounds import bounds
 from .geometry import Box, Polyhedron, PolyUnion
-from .io import from_sklearn, from_torch, load, save
+from .io import from_sklearn, from_torch, load, load_vnnlib, save
 from .network import Dense, Network
 from .regions import Pattern, Region, adjacent_regions, pattern, region, regions
+from .verify import ClassWins, Conjunction, OutputAvoids, OutputIn, Property, Result, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Box",
+    "ClassWins",
+    "Conjunction",
+    "OutputAvoids",
+    "OutputIn",
+    "Property",
+    "Result",
+    "bounds",
+    "load_vnnlib",
+    "verify",
     "Dense",
     "InvalidValueError",
     "ModelFormatError",

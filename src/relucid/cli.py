@@ -89,6 +89,17 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-regions", type=int, default=None)
     s.set_defaults(func=cmd.regions)
 
+    s = sub.add_parser("verify", parents=[common], help="prove or falsify a VNN-LIB property (sat / unsat / timeout)")
+    s.add_argument("net")
+    s.add_argument("property", help="a .vnnlib file (its assertions describe a counterexample)")
+    s.add_argument("--timeout", type=float, default=None, help="seconds; at expiry the answer is 'timeout'")
+    s.add_argument("--engine", choices=("relucid", "marabou"), default="relucid")
+    s.add_argument("--method", choices=("auto", "input-split", "milp"), default="auto",
+                   help="relucid's complete back end (default: auto)")
+    s.add_argument("--pattern", help="fix neuron phases: layer strings of 1 (on) 0 (off) * (free) joined by '|'")
+    s.add_argument("--progress", action="store_true", help="show a progress bar")
+    s.set_defaults(func=cmd.verify)
+
     s = sub.add_parser("tour", parents=[common], help="the main job on the shipped example")
     s.add_argument("--example", default="moons", help="shipped example name (default: moons)")
     s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")

@@ -112,6 +112,34 @@ def regions(args) -> int:
     return 0
 
 
+def verify(args) -> int:
+    from .io.vnnlib import load_vnnlib
+    from .regions.pattern import Pattern
+    from .verify import verify as run_verify
+
+    net = load_network(args.net)
+    input_set, prop = load_vnnlib(args.property, input_dim=net.input_dim, output_dim=net.output_dim)
+    pattern = Pattern.from_string(net, args.pattern) if args.pattern else None
+    if args.engine == "marabou":
+        from .verify.marabou import verify_marabou
+
+        result = verify_marabou(net, input_set, prop, pattern=pattern, timeout=args.timeout)
+    else:
+        result = run_verify(net, input_set, prop, pattern=pattern, timeout=args.timeout,
+                            method=args.method, progress=args.progress)
+    lines = [result.vnncomp]
+    if result.counterexample is not None:
+        pairs = [f"(X_{i} {v!r})" for i, v in enumerate(result.counterexample.tolist())]
+        pairs += [f"(Y_{j} {v!r})" for j, v in enumerate(result.output.tolist())]
+        lines.append("(" + "\n ".join(pairs) + ")")
+    detail = f"; {result.engine}: {result.status} in {result.time:.3f} s ({result.method})"
+    if result.note:
+        detail += f"; {result.note}"
+    lines.append(detail)
+    emit(args, result.to_dict(), "\n".join(lines))
+    return 0
+
+
 def tour(args) -> int:
     from .examples import load_example_data, load_example_network
     from .regions import regions as all_regions

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from .._validate import as_float_array
 from ..errors import InvalidValueError, ShapeError, SolverError
@@ -43,7 +44,7 @@ try:  # The bare binding: no Python callbacks, and no banner printed on stdout.
 except ImportError:  # pragma: no cover - older/newer highspy layouts
     _HighsClass = highspy.Highs
 
-__all__ = ["LPModel", "LPResult", "LPStatus", "feasible_point", "solve_lp"]
+__all__ = ["LPModel", "LPResult", "LPStatus", "MILPResult", "feasible_point", "solve_lp", "solve_milp"]
 
 _INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
@@ -68,6 +69,9 @@ class LPStatus(enum.Enum):
         The solver stopped without a verdict it can vouch for (for example
         HiGHS' ``kUnknown`` after a numerically difficult solve). Callers
         must treat it as "don't know".
+    FEASIBLE
+        Only from :func:`solve_milp` with ``stop_at_first=True``: a feasible
+        point was found and the search stopped there (no optimality claim).
     BOUND
         Only from ``LPModel.optimize(c, bound=B)``: the solve stopped early
         because the optimum was proven no better than ``B`` (``<= B`` when
@@ -80,6 +84,7 @@ class LPStatus(enum.Enum):
     TIME_LIMIT = "time_limit"
     ERROR = "error"
     BOUND = "bound"
+    FEASIBLE = "feasible"
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,8 @@ def _rowwise(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _highs_lp(c, A, row_lo, row_hi, lb, ub) -> highspy.HighsLp:
     m, n = A.shape
+    if sp.issparse(A):  # the caller fills the matrix itself
+        A = np.zeros((m, 0))
     lp = highspy.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = m
@@ -477,6 +484,34 @@ class LPModel:
         self._bounds_ok = bool(np.all(lo <= hi))
         self._stale_bounds = False
 
+    @classmethod
+    def from_sparse(cls, A, row_lo, row_hi, lb, ub, *, time_limit: float | None = None) -> LPModel:
+        """A model ``{x : row_lo <= A x <= row_hi, lb <= x <= ub}`` from a scipy.sparse ``A``.
+
+        For large, sparse, two-sided models (LP relaxations of networks);
+        the rows cannot be changed afterwards with :meth:`set_rhs`.
+        """
+        csr = sp.csr_matrix(A, dtype=np.float64)
+        m, n = csr.shape
+        self = cls.__new__(cls)
+        self._n, self._m = n, m
+        self._neg_inf_rows = set()
+        self._rhs = np.asarray(row_hi, dtype=np.float64).copy()
+        self._h = _new_highs(time_limit)
+        lo = np.asarray(lb, dtype=np.float64)
+        hi = np.asarray(ub, dtype=np.float64)
+        if n:
+            lp = _highs_lp(np.zeros(n), sp.csr_matrix((m, n)), np.asarray(row_lo, float), np.asarray(row_hi, float), lo, hi)
+            lp.a_matrix_.start_ = csr.indptr.astype(np.int32)
+            lp.a_matrix_.index_ = csr.indices.astype(np.int32)
+            lp.a_matrix_.value_ = csr.data
+            _check(self._h.passModel(lp), "passModel")
+        self._idx = np.arange(n, dtype=np.int32)
+        self._lb, self._ub = lo, hi
+        self._bounds_ok = bool(np.all(lo <= hi))
+        self._stale_bounds = False
+        return self
+
     @property
     def dim(self) -> int:
         """Number of variables ``n``."""
@@ -607,3 +642,98 @@ class LPModel:
     def feasible(self) -> LPResult:
         """Feasibility: status OPTIMAL means feasible and ``x`` is a feasible point."""
         return self.optimize(np.zeros(self._n))
+
+
+# -- mixed-integer programs ----------------------------------------------------
+
+@dataclass(frozen=True)
+class MILPResult:
+    """The outcome of :func:`solve_milp`: an :class:`LPResult` plus search statistics.
+
+    ``dual_bound`` is HiGHS' proven bound on the objective (in the requested
+    sense: an upper bound when maximising), ``nodes`` the branch-and-bound
+    nodes explored.
+    """
+
+    status: LPStatus
+    x: np.ndarray | None = None
+    value: float | None = None
+    dual_bound: float | None = None
+    nodes: int = 0
+
+
+def solve_milp(
+    c,
+    A,
+    row_lo,
+    row_hi,
+    lb,
+    ub,
+    integer,
+    *,
+    maximize: bool = False,
+    time_limit: float | None = None,
+    stop_at_first: bool = False,
+    threads: int = 1,
+) -> MILPResult:
+    """Solve ``min (or max) c x  s.t.  row_lo <= A x <= row_hi,  lb <= x <= ub``, some ``x`` integer.
+
+    Parameters
+    ----------
+    c : (n,) objective
+    A : (m, n) dense constraint matrix; row_lo / row_hi : (m,) (``±inf`` allowed)
+    lb, ub : (n,) variable bounds
+    integer : (n,) bool, the integer variables
+    stop_at_first : bool
+        Stop at the first feasible point found (status FEASIBLE): for
+        feasibility questions where any point will do.
+    threads : int
+        HiGHS threads (1 keeps the CI's two cores for the caller's own work).
+
+    HiGHS runs with presolve on (it tightens big-M rows) and its default MIP
+    feasibility tolerance (1e-6); the caller re-checks any point it relies on.
+    """
+    c = np.asarray(c, dtype=np.float64)
+    if not sp.issparse(A):
+        A = np.asarray(A, dtype=np.float64)
+    n = c.shape[0]
+    if A.shape[1] != n:
+        raise ShapeError(f"solve_milp: A has {A.shape[1]} columns but c has {n} entries")
+    h = _HighsClass()
+    for name, value in (("output_flag", False), ("log_to_console", False), ("threads", int(threads)),
+                        ("presolve", "on"), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0)):
+        h.setOptionValue(name, value)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+    if stop_at_first:
+        h.setOptionValue("mip_max_improving_sols", 1)
+    sign = -1.0 if maximize else 1.0
+    lp = _highs_lp(sign * c, A, np.asarray(row_lo, float), np.asarray(row_hi, float),
+                   np.asarray(lb, float), np.asarray(ub, float))
+    if sp.issparse(A):
+        csr = sp.csr_matrix(A)
+        lp.a_matrix_.start_ = csr.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csr.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csr.data.astype(np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+                       for v in np.asarray(integer, dtype=bool)]
+    _check(h.passModel(lp), "passModel")
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    nodes = int(getattr(info, "mip_node_count", 0))
+    dual = float(getattr(info, "mip_dual_bound", np.nan)) * sign
+    has_point = int(getattr(info, "primal_solution_status", 0)) == 2  # kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value, dtype=np.float64) if has_point else None
+    value = sign * float(info.objective_function_value) if has_point else None
+    if ms == _MS.kOptimal:
+        return MILPResult(LPStatus.OPTIMAL, x, value, dual, nodes)
+    if ms == _MS.kInfeasible:
+        return MILPResult(LPStatus.INFEASIBLE, None, None, dual, nodes)
+    if ms == _MS.kUnbounded or ms == _MS.kUnboundedOrInfeasible:
+        return MILPResult(LPStatus.UNBOUNDED if has_point else LPStatus.ERROR, x, None, dual, nodes)
+    if has_point and stop_at_first:
+        return MILPResult(LPStatus.FEASIBLE, x, value, dual, nodes)
+    if ms in (_MS.kTimeLimit, _MS.kIterationLimit, _MS.kSolutionLimit, _MS.kInterrupt):
+        return MILPResult(LPStatus.TIME_LIMIT, x, value, dual, nodes)
+    return MILPResult(LPStatus.ERROR, x, value, dual, nodes)

@@ -23,6 +23,7 @@ from .npz import load_npz, save_npz
 from .onnx import load_onnx, save_onnx
 from .sklearn import from_sklearn
 from .torch import from_torch
+from .vnnlib import VnnlibError, load_vnnlib, parse_vnnlib
 
 __all__ = [
     "NNetModel",
@@ -32,6 +33,7 @@ __all__ = [
     "load_nnet",
     "load_npz",
     "load_onnx",
+    "load_vnnlib",
     "read_nnet",
     "save",
     "save_nnet",

@@ -79,6 +79,33 @@ class Pattern:
         return cls(on, off)
 
     # -- queries ---------------------------------------------------------------
+    @classmethod
+    def from_string(cls, net: Network, text: str) -> Pattern:
+        """Inverse of :meth:`to_string`: ``"1*0|01"`` (1 on, 0 off, * free; one group per layer).
+
+        Raises InvalidValueError naming the layer whose length or characters are wrong.
+        """
+        groups = text.strip().split("|")
+        layers = net.pattern_layers
+        if len(groups) != len(layers):
+            raise InvalidValueError(
+                f"pattern string has {len(groups)} layer groups but the network has {len(layers)} relu/leaky_relu layers"
+            )
+        on, off = [], []
+        for layer, g in zip(layers, groups):
+            g = g.strip()
+            size = net.layers[layer].out_dim
+            if len(g) != size:
+                raise InvalidValueError(f"pattern string: layer {layer} has {size} neurons but its group has {len(g)} characters")
+            for j, ch in enumerate(g):
+                if ch == "1":
+                    on.append((layer, j))
+                elif ch == "0":
+                    off.append((layer, j))
+                elif ch not in "*-":
+                    raise InvalidValueError(f"pattern string: layer {layer}, neuron {j}: expected 1, 0 or *; got {ch!r}")
+        return cls(frozenset(on), frozenset(off))
+
     def to_dict(self) -> dict[Neuron, bool]:
         d = {n: True for n in self.on}
         d.update({n: False for n in self.off})

@@ -1,0 +1,75 @@
+"""Linear relaxations of activations over an interval of pre-activations.
+
+For a neuron with pre-activation ``z`` in ``[l, u]`` and output ``a = act(z)``,
+:func:`relaxation` returns lines ``low_slope * z + low_int <= a <= up_slope * z
++ up_int`` valid on all of ``[l, u]`` (DeepPoly's choices):
+
+* relu / leaky_relu (off slope ``s``): stable neurons are exact; an unstable
+  one (``l < 0 < u``) gets the chord through ``(l, s l)`` and ``(u, u)`` above
+  and a line through the origin below, with slope 1 when ``u > -l`` and ``s``
+  otherwise (the one of the two with the smaller area).
+* identity: exact.
+* sigmoid / tanh: the chord on the side where the function is convex or
+  concave, and otherwise lines of slope ``min(f'(l), f'(u))`` through the end
+  points (sound for S-shaped functions).
+
+``phase`` (1 on, 0 off, -1 free) is a fixed phase from a pattern: the set
+being bounded is restricted to ``z >= 0`` (on) or ``z <= 0`` (off), so the
+caller has already clipped ``[l, u]`` and the neuron is exact.
+Arrays are batched: every argument has shape (B, n) (or broadcasts to it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["relaxation"]
+
+
+def relaxation(activation: str, l, u, alpha: float | None = None):
+    """``(low_slope, low_int, up_slope, up_int)`` for ``act`` on ``[l, u]``, elementwise."""
+    if activation == "identity":
+        one = np.ones_like(l)
+        zero = np.zeros_like(l)
+        return one, zero, one, zero
+    if activation in ("relu", "leaky_relu"):
+        s = 0.0 if activation == "relu" else float(alpha)
+        return _piecewise_linear(l, u, s)
+    if activation == "sigmoid":
+        return _s_shaped(l, u, expit, lambda z: expit(z) * (1.0 - expit(z)))
+    if activation == "tanh":
+        return _s_shaped(l, u, np.tanh, lambda z: 1.0 - np.tanh(z) ** 2)
+    raise ValueError(f"no relaxation for activation {activation!r}")
+
+
+def _piecewise_linear(l, u, s: float):
+    on = l >= 0
+    off = u <= 0
+    unstable = ~(on | off)
+    width = np.where(unstable, u - l, 1.0)
+    up_slope = np.where(unstable, (u - s * l) / width, np.where(on, 1.0, s))
+    up_int = np.where(unstable, s * l - up_slope * l, 0.0)
+    low_slope = np.where(unstable, np.where(u > -l, 1.0, s), np.where(on, 1.0, s))
+    low_int = np.zeros_like(up_int)
+    return low_slope, low_int, up_slope, up_int
+
+
+def _s_shaped(l, u, f, df):
+    fl, fu = f(l), f(u)
+    flat = (u - l) <= 1e-12
+    width = np.where(flat, 1.0, u - l)
+    chord = np.where(flat, 0.0, (fu - fl) / width)
+    tangent = np.minimum(df(l), df(u))
+    # Lower line: the chord where f is convex on [l, u] (u <= 0) would be an
+    # *upper* line; f is convex for z <= 0 and concave for z >= 0.
+    low_slope = np.where(l >= 0, chord, tangent)
+    up_slope = np.where(u <= 0, chord, tangent)
+    low_int = fl - low_slope * l
+    up_int = fu - up_slope * u
+    # Where the interval is (numerically) a point, use the constant value.
+    low_slope = np.where(flat, 0.0, low_slope)
+    up_slope = np.where(flat, 0.0, up_slope)
+    low_int = np.where(flat, np.minimum(fl, fu), low_int)
+    up_int = np.where(flat, np.maximum(fl, fu), up_int)
+    return low_slope, low_int, up_slope, up_int

@@ -1,0 +1,7 @@
+"""Verification: properties, the complete engine, results, and the Marabou backend."""
+
+from .engine import verify
+from .properties import ClassWins, Conjunction, OutputAvoids, OutputIn, Property
+from .result import Result
+
+__all__ = ["ClassWins", "Conjunction", "OutputAvoids", "OutputIn", "Property", "Result", "verify"]

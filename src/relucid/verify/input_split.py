@@ -1,0 +1,111 @@
+"""The complete back end for few inputs: branch and bound over input boxes.
+
+Boxes are processed in batches. For every box, DeepPoly bounds the rows
+``c_i y - d_i`` of every disjunct still open there; a disjunct is closed on a
+box when one of its rows is positive on all of it (non-negative, for a strict
+row). A box with no open disjunct is done. Otherwise two points of it are
+tried as counterexamples (its centre and, per open disjunct, the corner that
+minimises the linear lower bound of the disjunct's tightest row), and the box
+is split in two along the input whose width times its coefficient in those
+linear bounds is largest (the "smear" heuristic). A box that is still open
+after :data:`MAX_DEPTH` splits, or with at most :data:`MILP_UNSTABLE`
+unstable neurons left, is handed to the MILP, which decides it exactly; so
+the search is complete.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bounds.deeppoly import deeppoly_bounds
+from .confirm import confirm
+from .milp import milp_search
+from .query import Query
+
+#: Boxes bounded together in one batched DeepPoly pass.
+BATCH = 256
+#: Splits after which a box goes to the MILP.
+MAX_DEPTH = 60
+#: A box with at most this many unstable neurons goes straight to the MILP.
+MILP_UNSTABLE = 4
+
+
+def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarray | None, str | None]:
+    """Decide the active disjuncts over the query's box: (status, counterexample, note)."""
+    S, s, strict, owner = q.spec()
+    K = len(q.disjuncts)
+    lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
+    active_q = np.asarray(active0, bool)[None].copy()
+    depth_q = np.zeros(1, dtype=int)
+    width0 = np.where(q.hi > q.lo, q.hi - q.lo, 1.0)
+    while lo_q.shape[0]:
+        if q.expired():
+            return "unknown", None, "timeout"
+        take = slice(0, BATCH)
+        lo, hi, active, depth = lo_q[take], hi_q[take], active_q[take], depth_q[take]
+        lo_q, hi_q, active_q, depth_q = lo_q[BATCH:], hi_q[BATCH:], active_q[BATCH:], depth_q[BATCH:]
+        q.count("boxes", lo.shape[0])
+        if progress is not None:
+            progress.update(lo.shape[0])
+        out = deeppoly_bounds(q.net, lo, hi, q.phases, spec=(S, s))
+        safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, m)
+        closed = np.zeros_like(active)
+        for k in range(K):
+            closed[:, k] = safe_row[:, owner == k].any(axis=1)
+        active = active & ~closed & ~out.infeasible[:, None]
+        open_box = active.any(axis=1)
+        if not open_box.any():
+            continue
+        idx = np.flatnonzero(open_box)
+        lo, hi, active, depth = lo[idx], hi[idx], active[idx], depth[idx]
+        coef, lower = out.spec_coef[idx], out.spec_lower[idx]
+        # Candidate points: centres and bottleneck corners.
+        tight = np.where(active[:, owner], lower, -np.inf)  # rows of open disjuncts
+        cand = [(lo + hi) / 2]
+        worst_rows = []
+        for k in range(K):
+            rows_k = np.flatnonzero(owner == k)
+            r = rows_k[np.argmax(tight[:, rows_k], axis=1)]
+            worst_rows.append(r)
+            c = coef[np.arange(len(r)), r]
+            cand.append(np.where(c > 0, lo, hi))
+        X = np.vstack(cand)
+        q.count("attack_points", X.shape[0])
+        hit = np.flatnonzero(q.check_points(X) >= 0)
+        if hit.size:
+            return "falsified", X[hit[0]].copy(), None
+        # Split or hand over to the MILP.
+        unstable = sum(((L < 0) & (U > 0)).sum(axis=1) for L, U in out.layers[:-1])[idx] if len(out.layers) > 1 \
+            else np.zeros(len(idx), int)
+        to_milp = (depth >= MAX_DEPTH) | (unstable <= MILP_UNSTABLE)
+        for i in np.flatnonzero(to_milp):
+            sub = Query(q.net, lo[i], hi[i], q.A, q.b, q.phases, q.disjuncts, q.deadline, q.stats)
+            layers = [(L[idx[i]], U[idx[i]]) for L, U in out.layers]
+            status, x, note = milp_search(sub, layers, active[i])
+            q.count("milp_boxes")
+            if status == "falsified":
+                return status, x, None
+            if status == "unknown":
+                return status, None, note
+        keep = ~to_milp
+        if not keep.any():
+            continue
+        lo, hi, active, depth, coef = lo[keep], hi[keep], active[keep], depth[keep], coef[keep]
+        wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
+        rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
+        score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
+        score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
+        dim = np.argmax(score, axis=1)
+        mid = (lo[np.arange(len(dim)), dim] + hi[np.arange(len(dim)), dim]) / 2
+        lo2, hi1 = lo.copy(), hi.copy()
+        hi1[np.arange(len(dim)), dim] = mid
+        lo2[np.arange(len(dim)), dim] = mid
+        # Children go to the front: depth-first in batches keeps the queue short.
+        lo_q = np.vstack([lo, lo2, lo_q])
+        hi_q = np.vstack([hi1, hi, hi_q])
+        active_q = np.vstack([active, active, active_q])
+        depth_q = np.concatenate([depth + 1, depth + 1, depth_q])
+    return "proved", None, None
+
+
+__all__ = ["input_split_search", "confirm"]

@@ -1,0 +1,174 @@
+"""The complete back end for many inputs: one MILP per disjunct, solved by HiGHS.
+
+Encoding (Tjeng et al.'s big-M form with bounds from DeepPoly): a continuous
+variable per input and per pre-activation ``z`` (bounded by ``[l, u]``),
+equality rows ``z_k = W_k a_{k-1} + b_k``. Stable neurons need nothing more:
+an on neuron's output *is* ``z``, a relu-off neuron's output is 0 and a
+leaky-off neuron's is ``s z`` (folded into the next layer's coefficients).
+Fixed phases from the pattern have already made their neurons stable by
+clipping the bounds (on: ``l >= 0``; off: ``u <= 0``). An unstable neuron
+(``l < 0 < u``) gets an output variable ``a`` and a binary ``δ``::
+
+    a >= z,  a >= s z,
+    a <= z - (1 - s) l (1 - δ),  a <= s z + (1 - s) u δ
+
+(``s`` = 0 for relu), which forces ``a = z, z >= 0`` when ``δ = 1`` and
+``a = s z, z <= 0`` when ``δ = 0``. A disjunct ``C y <= d`` adds rows
+``C y + t <= d`` with a margin variable ``t`` in ``[0, 1]``, maximised; HiGHS
+stops at the first feasible point. Infeasible means the disjunct (its closure)
+is unreachable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..geometry.lp import LPStatus, solve_milp
+from .confirm import confirm
+from .properties import Conjunction
+from .query import Query
+
+_INF = np.inf
+
+
+class Encoding:
+    """The network part of the MILP, built once per query and reused for every disjunct."""
+
+    def __init__(self, q: Query, layer_bounds: list, upto: int | None = None, relaxed: bool = False) -> None:
+        """Encode layers ``0 .. upto-1`` (all by default); ``relaxed``: binaries continuous (the LP relaxation)."""
+        net = q.net
+        upto = len(net.layers) if upto is None else upto
+        self.n_in = net.input_dim
+        self.lb = list(q.lo)
+        self.ub = list(q.hi)
+        self.integer = [False] * self.n_in
+        rows, cols, vals, rlo, rhi = [], [], [], [], []
+        self._r = 0
+
+        def add_row(idx, coef, lo, hi):
+            rows.extend([self._r] * len(idx))
+            cols.extend(idx)
+            vals.extend(coef)
+            rlo.append(lo)
+            rhi.append(hi)
+            self._r += 1
+
+        def new_var(lo, hi, integer=False):
+            self.lb.append(lo)
+            self.ub.append(hi)
+            self.integer.append(integer)
+            return len(self.lb) - 1
+
+        # The previous layer's outputs as linear expressions: (var index, coefficient); -1: constant 0.
+        prev_idx = np.arange(self.n_in)
+        prev_coef = np.ones(self.n_in)
+        n_unstable = 0
+        for k, layer in enumerate(net.layers[:upto]):
+            L, U = layer_bounds[k]
+            W, b = layer.weight, layer.bias
+            live = prev_idx >= 0
+            Wl = W[:, live] * prev_coef[live]
+            src = prev_idx[live]
+            z_idx = np.array([new_var(L[j], U[j]) for j in range(W.shape[0])], dtype=int)
+            for j in range(W.shape[0]):
+                nz = np.flatnonzero(Wl[j])
+                add_row(list(src[nz]) + [z_idx[j]], list(-Wl[j, nz]) + [1.0], b[j], b[j])
+            if layer.activation == "identity":
+                prev_idx, prev_coef = z_idx, np.ones(len(z_idx))
+                continue
+            s = layer.off_slope
+            out_idx = z_idx.copy()
+            out_coef = np.ones(len(z_idx))
+            for j in range(W.shape[0]):
+                l, u = L[j], U[j]
+                if l >= 0:
+                    continue
+                if u <= 0:
+                    if s == 0.0:
+                        out_idx[j] = -1
+                    out_coef[j] = s
+                    continue
+                n_unstable += 1
+                a = new_var(s * l if s else 0.0, u)
+                d = new_var(0.0, 1.0, integer=not relaxed)
+                z = z_idx[j]
+                add_row([z, a], [1.0, -1.0], -_INF, 0.0)                     # a >= z
+                if s:
+                    add_row([z, a], [s, -1.0], -_INF, 0.0)                   # a >= s z
+                add_row([a, z, d], [1.0, -1.0, -(1 - s) * l], -_INF, -(1 - s) * l)  # a <= z - (1-s) l (1-δ)
+                add_row([a, z, d], [1.0, -s, -(1 - s) * u], -_INF, 0.0)      # a <= s z + (1-s) u δ
+                out_idx[j], out_coef[j] = a, 1.0
+            prev_idx, prev_coef = out_idx, out_coef
+        for i in range(q.A.shape[0]):
+            nz = np.flatnonzero(q.A[i])
+            add_row(list(nz), list(q.A[i, nz]), -_INF, q.b[i])
+        self.out_idx, self.out_coef = prev_idx, prev_coef
+        self.rows, self.cols, self.vals = rows, cols, vals
+        self.row_lo, self.row_hi = rlo, rhi
+        self.n_unstable = n_unstable
+
+    def matrix(self):
+        """The constraint matrix (CSR) of the encoding so far."""
+        return sp.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.row_lo), len(self.lb)))
+
+    def expression(self, w) -> np.ndarray:
+        """Objective vector of ``w · (outputs of the last encoded layer)``."""
+        c = np.zeros(len(self.lb))
+        live = self.out_idx >= 0
+        np.add.at(c, self.out_idx[live], w[live] * self.out_coef[live])
+        return c
+
+    def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True):
+        """Search for an input whose output satisfies ``conj`` (its closure)."""
+        rows, cols, vals = list(self.rows), list(self.cols), list(self.vals)
+        rlo, rhi = list(self.row_lo), list(self.row_hi)
+        lb, ub, integer = self.lb + [0.0], self.ub + [1.0], self.integer + [False]
+        t = len(lb) - 1
+        r = len(rlo)
+        live = self.out_idx >= 0
+        for i in range(len(conj)):
+            coef = conj.C[i, live] * self.out_coef[live]
+            nz = np.flatnonzero(coef)
+            idx = list(self.out_idx[live][nz]) + [t]
+            rows.extend([r] * len(idx))
+            cols.extend(idx)
+            vals.extend(list(coef[nz]) + [1.0])
+            rlo.append(-_INF)
+            rhi.append(conj.d[i])
+            r += 1
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(r, len(lb)))
+        c = np.zeros(len(lb))
+        c[t] = 1.0
+        return solve_milp(c, A, rlo, rhi, lb, ub, integer, maximize=True,
+                          time_limit=time_limit, stop_at_first=stop_at_first)
+
+
+def milp_search(q: Query, layer_bounds: list, active) -> tuple[str, np.ndarray | None, str | None]:
+    """Decide the active disjuncts by MILP: ("proved" | "falsified" | "unknown", x, note)."""
+    enc = Encoding(q, layer_bounds)
+    q.stats["unstable"] = max(q.stats.get("unstable", 0), enc.n_unstable)
+    note = None
+    for k in np.flatnonzero(active):
+        conj = q.disjuncts[k]
+        for stop_at_first in (True, False):
+            if q.expired():
+                return "unknown", None, "timeout"
+            res = enc.solve(conj, q.remaining(), stop_at_first=stop_at_first)
+            q.count("milps")
+            q.count("milp_nodes", res.nodes)
+            if res.status is LPStatus.INFEASIBLE:
+                break
+            if res.x is not None:
+                x = confirm(q, res.x[: enc.n_in])
+                if x is not None:
+                    return "falsified", x, None
+                if not stop_at_first:
+                    note = (f"disjunct {k}: the MILP's best point (margin {res.value:.3g}) does not survive the "
+                            "exact float64 check; the property may hold with zero margin")
+                    return "unknown", None, note
+                continue  # look for the best-margin point instead
+            if res.status is LPStatus.TIME_LIMIT:
+                return "unknown", None, "timeout"
+            return "unknown", None, f"HiGHS stopped without a verdict on disjunct {k} ({res.status.value})"
+    return "proved", None, note
