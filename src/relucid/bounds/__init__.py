@@ -13,6 +13,7 @@ from ..errors import InvalidValueError, ShapeError
 from ..geometry import Box, Polyhedron
 from ..geometry.lp import LPModel, LPStatus
 from ..network import Network
+from ._xp import to_numpy
 from .deeppoly import DeepPolyBounds, deeppoly_bounds
 from .interval import interval_bounds
 
@@ -52,7 +53,9 @@ def input_box(net: Network, input_set) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def bounds(net: Network, input_set, method: str = "deeppoly", pattern=None) -> list[tuple[np.ndarray, np.ndarray]]:
+def bounds(
+    net: Network, input_set, method: str = "deeppoly", pattern=None, *, device: str | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer, ``(lower, upper)`` bounds of the pre-activations over an input set.
 
     Parameters
@@ -67,6 +70,10 @@ def bounds(net: Network, input_set, method: str = "deeppoly", pattern=None) -> l
         Fixed phases: the bounds are over the inputs that follow the pattern
         (in closure: on means ``z >= 0``), so they are never looser than
         without it.
+    device : str, optional
+        Run DeepPoly in torch (float64) on this device ("cpu", "cuda"); needs
+        the ``torch`` extra. Box input sets only. The batched core
+        :func:`deeppoly_bounds` takes torch tensors directly.
 
     Returns
     -------
@@ -89,6 +96,18 @@ def bounds(net: Network, input_set, method: str = "deeppoly", pattern=None) -> l
         return _empty(net)
     if method == "interval":
         layers, infeasible = interval_bounds(net, lo[None], hi[None], phases)
+    elif device is not None:
+        if not isinstance(input_set, Box):
+            raise InvalidValueError("bounds: device= (torch) supports Box input sets only")
+        try:
+            import torch
+        except ImportError:
+            raise InvalidValueError("bounds: device= needs torch: pip install 'relucid[torch]'") from None
+        t_lo = torch.as_tensor(lo[None], dtype=torch.float64, device=device)
+        t_hi = torch.as_tensor(hi[None], dtype=torch.float64, device=device)
+        out = deeppoly_bounds(net, t_lo, t_hi, phases)
+        layers = [(to_numpy(L), to_numpy(U)) for L, U in out.layers]
+        infeasible = to_numpy(out.infeasible)
     else:
         concretize = None if isinstance(input_set, Box) else _lp_concretizer(input_set, lo, hi)
         out = deeppoly_bounds(net, lo[None], hi[None], phases, concretize=concretize)

@@ -12,10 +12,14 @@ def apply_phases(L: np.ndarray, U: np.ndarray, phase):
     closure of ``z > 0``), 0 off (``z <= 0``), -1 free. Returns the clipped
     ``(L, U)`` and a (B,) flag of boxes where some fixed phase is impossible.
     """
+    from ._xp import like, namespace, zeros_bool
+
+    xp = namespace(L)
     if phase is None:
-        return L, U, np.zeros(L.shape[0], dtype=bool)
+        return L, U, zeros_bool(xp, L.shape[0], L)
+    phase = like(xp, phase, L)
     on, off = phase == 1, phase == 0
     bad = (on & (U < 0)) | (off & (L > 0))
-    L = np.where(on, np.maximum(L, 0.0), L)
-    U = np.where(off, np.minimum(U, 0.0), U)
+    L = xp.where(on, L.clip(min=0), L)
+    U = xp.where(off, U.clip(max=0), U)
     return L, U, bad.any(axis=1)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..network import Network
 from ._phases import apply_phases
+from ._xp import activate, like, namespace, nonzero, zeros_bool
 from .relax import relaxation
 
 __all__ = ["DeepPolyBounds", "deeppoly_bounds"]
@@ -44,6 +45,9 @@ class DeepPolyBounds:
         Lower bounds of ``S y + s`` when a spec was given.
     spec_coef, spec_const : (B, m, n_in), (B, m) or None
         The linear lower bound ``spec_coef @ x + spec_const <= S y + s`` on the box.
+    cuts : (coef (B, c, n_in), const (B, c)) or None
+        With ``cuts=True``: ``coef @ x + const <= 0`` holds for every input of
+        the box that follows the fixed phases.
     """
 
     layers: list
@@ -51,6 +55,7 @@ class DeepPolyBounds:
     spec_lower: np.ndarray | None = None
     spec_coef: np.ndarray | None = None
     spec_const: np.ndarray | None = None
+    cuts: tuple | None = None
 
 
 def deeppoly_bounds(
@@ -61,6 +66,7 @@ def deeppoly_bounds(
     spec=None,
     *,
     concretize=None,
+    cuts: bool = False,
 ) -> DeepPolyBounds:
     """DeepPoly/CROWN bounds of every pre-activation (and of a spec) over boxes.
 
@@ -76,76 +82,112 @@ def deeppoly_bounds(
     concretize : callable(Lam, const) -> (B, m), optional
         Minimise ``Lam @ x + const`` over the input set; default: over the box.
         Pass an exact LP for a polyhedral input set.
+    cuts : bool
+        Also return, for every fixed neuron whose interval bounds straddle 0,
+        a linear inequality on the input that its phase implies: with the
+        linear bounds ``lo(x) <= z <= up(x)``, "off" (``z <= 0``) implies
+        ``lo(x) <= 0`` and "on" (``z >= 0``) implies ``-up(x) <= 0``.
+        Fixed neurons are then back-substituted too (tighter bounds, and
+        more patterns found infeasible).
     """
     phases = phases or {}
-    lo = np.asarray(lo, dtype=np.float64)
-    hi = np.asarray(hi, dtype=np.float64)
+    xp = namespace(lo)
+    if xp is np:
+        lo = np.asarray(lo, dtype=np.float64)
+        hi = np.asarray(hi, dtype=np.float64)
     B = lo.shape[0]
     if concretize is None:
         def concretize(Lam, const):
-            return const + (Lam.clip(min=0) * lo[:, None, :]).sum(-1) + (Lam.clip(max=0) * hi[:, None, :]).sum(-1)
+            return const + (Lam.clip(min=0) * lo[:, None, :]).sum(axis=-1) + (Lam.clip(max=0) * hi[:, None, :]).sum(axis=-1)
 
+    weights = [(like(xp, layer.weight, lo), like(xp, layer.bias, lo)) for layer in net.layers]
     layers, relax = [], []
-    infeasible = np.zeros(B, dtype=bool)
+    infeasible = zeros_bool(xp, B, lo)
     ilo, ihi = lo, hi  # interval bounds of the current layer's input
+    cut_coef, cut_const = [], []
     for k, layer in enumerate(net.layers):
-        W, b = layer.weight, layer.bias
+        W, b = weights[k]
         Wp, Wn = W.clip(min=0), W.clip(max=0)
         L = ilo @ Wp.T + ihi @ Wn.T + b
         U = ihi @ Wp.T + ilo @ Wn.T + b
+        phase = phases.get(k)
+        fixed = None
+        if cuts and phase is not None:
+            ph = like(xp, phase, L)
+            fixed = nonzero(xp, ((ph >= 0) & ((L < 0) & (U > 0))).any(axis=0))
+        if k == 0 and fixed is not None and fixed.shape[0]:
+            sign = xp.where(ph[fixed] == 1, -1.0 * xp.ones_like(b[fixed]), xp.ones_like(b[fixed]))
+            cut_coef.append(xp.broadcast_to((sign[:, None] * W[fixed])[None], (B, fixed.shape[0], W.shape[1])))
+            cut_const.append(xp.broadcast_to((sign * b[fixed])[None], (B, fixed.shape[0])))
         if k > 0:
             # Only neurons that interval bounds leave unstable (in some box)
             # can gain from back-substitution; the rest are exact already.
-            rows = _needs_backsub(layer, L, U, phases.get(k))
-            if rows.size:
-                Wr, br, n = W[rows], b[rows], rows.size
-                Lam = np.broadcast_to(np.concatenate([Wr, -Wr])[None], (B, 2 * n, W.shape[1]))
-                const = np.broadcast_to(np.concatenate([br, -br])[None], (B, 2 * n))
-                lower = _backward(net, relax, k - 1, Lam, const, concretize)[0]
-                L[:, rows] = np.maximum(L[:, rows], lower[:, :n])
-                U[:, rows] = np.minimum(U[:, rows], -lower[:, n:])
+            rows = _needs_backsub(xp, layer, L, U, None if fixed is not None else phase)
+            if rows.shape[0]:
+                Wr, br, n = W[rows], b[rows], rows.shape[0]
+                Lam = xp.broadcast_to(xp.concatenate([Wr, -Wr])[None], (B, 2 * n, W.shape[1]))
+                const = xp.broadcast_to(xp.concatenate([br, -br])[None], (B, 2 * n))
+                lower, Lam_in, const_in = _backward(weights, relax, k - 1, Lam, const, concretize)
+                L[:, rows] = xp.maximum(L[:, rows], lower[:, :n])
+                U[:, rows] = xp.minimum(U[:, rows], -lower[:, n:])
+                if fixed is not None:
+                    ph_rows = ph[rows]
+                    pick_on = nonzero(xp, ph_rows == 1)
+                    pick_off = nonzero(xp, ph_rows == 0)
+                    cut_coef += [Lam_in[:, n + pick_on], Lam_in[:, pick_off]]
+                    cut_const += [const_in[:, n + pick_on], const_in[:, pick_off]]
         L, U, bad = apply_phases(L, U, phases.get(k))
         infeasible |= bad
         layers.append((L, U))
-        relax.append(relaxation(layer.activation, L, U, layer.alpha))
-        ilo, ihi = layer.activate(L), layer.activate(np.maximum(L, U))
+        relax.append(relaxation(layer.activation, L, U, layer.alpha, xp))
+        ilo, ihi = activate(xp, layer.activation, layer.alpha, L), activate(xp, layer.activation, layer.alpha, xp.maximum(L, U))
     out = DeepPolyBounds(layers=layers, infeasible=infeasible)
+    if cuts:
+        n_in = lo.shape[1]
+        out.cuts = (xp.concatenate(cut_coef, axis=1) if cut_coef else xp.zeros((B, 0, n_in), dtype=lo.dtype),
+                    xp.concatenate(cut_const, axis=1) if cut_const else xp.zeros((B, 0), dtype=lo.dtype))
     if spec is not None:
         S, s = spec
-        S = np.asarray(S, dtype=np.float64)
-        s = np.asarray(s, dtype=np.float64)
-        Lam = np.broadcast_to(S[None], (B,) + S.shape)
-        const = np.broadcast_to(s[None], (B, S.shape[0]))
-        out.spec_lower, out.spec_coef, out.spec_const = _backward(net, relax, len(net.layers) - 1, Lam, const, concretize)
+        S = like(xp, np.asarray(S, dtype=np.float64), lo)
+        s = like(xp, np.asarray(s, dtype=np.float64), lo)
+        Lam = xp.broadcast_to(S[None], (B,) + tuple(S.shape))
+        const = xp.broadcast_to(s[None], (B, S.shape[0]))
+        out.spec_lower, out.spec_coef, out.spec_const = _backward(weights, relax, len(net.layers) - 1, Lam, const, concretize)
     return out
 
 
-def _needs_backsub(layer, L, U, phase) -> np.ndarray:
+def _needs_backsub(xp, layer, L, U, phase):
     """Indices of neurons whose relaxation would change with tighter bounds."""
-    if layer.activation == "identity":
-        # Only the output layer is usually identity; its bounds matter as they are.
-        return np.arange(L.shape[1])
-    if layer.activation in ("sigmoid", "tanh"):
-        return np.arange(L.shape[1])
+    if layer.activation not in ("relu", "leaky_relu"):
+        # identity (usually the output layer), sigmoid, tanh: every bound matters.
+        return nonzero(xp, xp.ones_like(L[0]) > 0)
     unstable = (L < 0) & (U > 0)
     if phase is not None:
-        unstable &= np.broadcast_to(phase < 0, unstable.shape)
-    return np.flatnonzero(unstable.any(axis=0))
+        unstable = unstable & (like(xp, phase, L) < 0)
+    return nonzero(xp, unstable.any(axis=0))
 
 
-def _backward(net: Network, relax: list, top: int, Lam, const, concretize):
+def _backward(weights: list, relax: list, top: int, Lam, const, concretize):
     """Lower-bound ``Lam @ a_top + const`` by substituting down to the input.
 
     Returns ``(lower, Lam_in, const_in)``: the bound (B, m) and the linear
     function of the input it minimised.
     """
+    xp = namespace(Lam)
     for j in range(top, -1, -1):
         ls, li, us, ui = relax[j]
-        Lp, Ln = Lam.clip(min=0), Lam.clip(max=0)
-        const = const + (Lp * li[:, None, :]).sum(-1) + (Ln * ui[:, None, :]).sum(-1)
-        Lz = Lp * ls[:, None, :] + Ln * us[:, None, :]
-        layer = net.layers[j]
-        const = const + Lz @ layer.bias
+        # a >= ls z + li where the coefficient is positive, a <= us z + ui where
+        # negative: Lz = Lam*ls + min(Lam, 0)*(us - ls), and likewise for the
+        # constants. Only columns where the two lines differ need min(Lam, 0).
+        Lz = Lam * ls[:, None, :]
+        const = const + (Lam @ li[:, :, None])[..., 0]
+        cols = nonzero(xp, ((us != ls) | (ui != li)).any(axis=0))
+        if cols.shape[0]:
+            Ln = Lam[:, :, cols].clip(max=0)
+            Lz[:, :, cols] += Ln * (us - ls)[:, None, cols]
+            const = const + (Ln @ (ui - li)[:, cols, None])[..., 0]
+        W, b = weights[j]
+        const = const + Lz @ b
         Bm = Lz.shape[0] * Lz.shape[1]
-        Lam = (Lz.reshape(Bm, -1) @ layer.weight).reshape(Lz.shape[0], Lz.shape[1], -1)
+        Lam = (Lz.reshape(Bm, -1) @ W).reshape(Lz.shape[0], Lz.shape[1], -1)
     return concretize(Lam, const), Lam, const

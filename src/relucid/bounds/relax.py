@@ -27,15 +27,22 @@ from scipy.special import expit
 __all__ = ["relaxation"]
 
 
-def relaxation(activation: str, l, u, alpha: float | None = None):
-    """``(low_slope, low_int, up_slope, up_int)`` for ``act`` on ``[l, u]``, elementwise."""
+def relaxation(activation: str, l, u, alpha: float | None = None, xp=np):
+    """``(low_slope, low_int, up_slope, up_int)`` for ``act`` on ``[l, u]``, elementwise.
+
+    ``xp``: numpy, or torch for tensors (sigmoid/tanh are then computed on the CPU in numpy).
+    """
     if activation == "identity":
-        one = np.ones_like(l)
-        zero = np.zeros_like(l)
+        one = xp.ones_like(l)
+        zero = xp.zeros_like(l)
         return one, zero, one, zero
     if activation in ("relu", "leaky_relu"):
         s = 0.0 if activation == "relu" else float(alpha)
-        return _piecewise_linear(l, u, s)
+        return _piecewise_linear(l, u, s, xp)
+    if xp is not np:
+        from ._xp import like, to_numpy
+
+        return tuple(like(xp, v, l) for v in relaxation(activation, to_numpy(l), to_numpy(u), alpha))
     if activation == "sigmoid":
         return _s_shaped(l, u, expit, lambda z: expit(z) * (1.0 - expit(z)))
     if activation == "tanh":
@@ -43,15 +50,17 @@ def relaxation(activation: str, l, u, alpha: float | None = None):
     raise ValueError(f"no relaxation for activation {activation!r}")
 
 
-def _piecewise_linear(l, u, s: float):
+def _piecewise_linear(l, u, s: float, xp=np):
     on = l >= 0
     off = u <= 0
     unstable = ~(on | off)
-    width = np.where(unstable, u - l, 1.0)
-    up_slope = np.where(unstable, (u - s * l) / width, np.where(on, 1.0, s))
-    up_int = np.where(unstable, s * l - up_slope * l, 0.0)
-    low_slope = np.where(unstable, np.where(u > -l, 1.0, s), np.where(on, 1.0, s))
-    low_int = np.zeros_like(up_int)
+    one = xp.ones_like(l)
+    stable_slope = xp.where(on, one, s * one)
+    width = xp.where(unstable, u - l, one)
+    up_slope = xp.where(unstable, (u - s * l) / width, stable_slope)
+    up_int = xp.where(unstable, s * l - up_slope * l, 0.0 * one)
+    low_slope = xp.where(unstable, xp.where(u > -l, one, s * one), stable_slope)
+    low_int = xp.zeros_like(up_int)
     return low_slope, low_int, up_slope, up_int
 
 

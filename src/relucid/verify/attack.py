@@ -18,16 +18,17 @@ from .query import Query
 
 #: Uniform samples drawn from the input box.
 N_SAMPLES = 2048
-#: Starting points for gradient descent (the best samples).
-N_STARTS = 16
-#: Gradient steps per start.
-N_STEPS = 60
+#: Starting points for gradient descent (the best samples for each disjunct).
+N_STARTS = 64
+#: Gradient steps per start (the step size follows a cosine schedule).
+N_STEPS = 100
 
 
 def attack(q: Query, rng: np.random.Generator) -> np.ndarray | None:
     """A confirmed counterexample found by sampling and PGD, or None."""
     n = q.net.input_dim
-    X = np.vstack([(q.lo + q.hi) / 2, rng.uniform(q.lo, q.hi, size=(N_SAMPLES, n))])
+    corners = np.where(rng.random((N_SAMPLES // 2, n)) < 0.5, q.lo, q.hi)
+    X = np.vstack([(q.lo + q.hi) / 2, rng.uniform(q.lo, q.hi, size=(N_SAMPLES // 2, n)), corners])
     if q.A.shape[0]:
         X = X[(X @ q.A.T <= q.b).all(axis=1)]
         if X.shape[0] == 0:
@@ -36,21 +37,70 @@ def attack(q: Query, rng: np.random.Generator) -> np.ndarray | None:
     found = _first_confirmed(q, X)
     if found is not None:
         return found
-    score, _ = _score_and_grad(q, X, need_grad=False)
-    starts = X[np.argsort(score)[:N_STARTS]]
-    step = (q.hi - q.lo) / 4
-    x = starts.copy()
+    # Targeted descent: for each disjunct, the best starts for *that* disjunct.
+    K = len(q.disjuncts)
+    per = max(2, N_STARTS // K) if K > 1 else N_STARTS
+    starts, target = [], []
+    for k in range(K):
+        score, _ = _score_and_grad(q, X, need_grad=False, only=k)
+        starts.append(X[np.argsort(score)[:per]])
+        target.append(np.full(min(per, X.shape[0]), k))
+    x, target = np.vstack(starts), np.concatenate(target)
+    step0 = (q.hi - q.lo) / 4
     for t in range(N_STEPS):
         if q.expired():
             return None
-        score, g = _score_and_grad(q, x, need_grad=True)
+        _, g = _score_and_grad(q, x, need_grad=True, only=target)
+        step = step0 * 0.5 * (1 + np.cos(np.pi * t / N_STEPS)) + (q.hi - q.lo) * 1e-4
         x = np.clip(x - step * np.sign(g), q.lo, q.hi)
         if t % 5 == 4 or t == N_STEPS - 1:
             q.count("attack_points", x.shape[0])
             found = _first_confirmed(q, x)
             if found is not None:
                 return found
-        step = step * 0.9
+    return None
+
+
+def lp_guided_attack(q: Query, layer_bounds: list, active) -> np.ndarray | None:
+    """Descent from the LP relaxation's best points, then an exact LP in the region reached.
+
+    Gradient descent from samples can stall where most neurons are dead
+    (flat regions); the LP relaxation's optimum for a disjunct is usually
+    much closer to a violation. For each open disjunct: its relaxation point
+    and three jittered copies start a targeted descent with small steps, and
+    the linear region of the best point is searched exactly by
+    :func:`~.confirm.confirm`'s LP.
+    """
+    from .milp import Encoding
+
+    enc = Encoding(q, layer_bounds, relaxed=True)
+    rng = np.random.default_rng(0)
+    for k in np.flatnonzero(active):
+        if q.expired():
+            return None
+        x0, _ = enc.relaxation_point(q.disjuncts[k], time_limit=max(q.remaining(), 1e-3) if np.isfinite(q.remaining()) else None)
+        q.count("attack_lps")
+        if x0 is None:
+            continue
+        x = np.repeat(np.clip(x0, q.lo, q.hi)[None], 4, axis=0)
+        x[1:] = np.clip(x[1:] + rng.uniform(-0.1, 0.1, x[1:].shape) * (q.hi - q.lo), q.lo, q.hi)
+        target = np.full(len(x), k)
+        best, best_score = x[0], np.inf
+        for t in range(N_STEPS):
+            score, g = _score_and_grad(q, x, need_grad=True, only=target)
+            i = int(np.argmin(score))
+            if score[i] < best_score:
+                best, best_score = x[i].copy(), score[i]
+            if t % 10 == 0:
+                hit = np.flatnonzero(q.check_points(x) >= 0)
+                if hit.size:
+                    return x[hit[0]].copy()
+            step = (q.hi - q.lo) * 0.05 * 0.5 * (1 + np.cos(np.pi * t / N_STEPS))
+            x = np.clip(x - step * np.sign(g), q.lo, q.hi)
+        q.count("attack_points", N_STEPS * len(x))
+        found = confirm(q, best, only=int(k))
+        if found is not None:
+            return found
     return None
 
 
@@ -60,14 +110,17 @@ def _first_confirmed(q: Query, X) -> np.ndarray | None:
         return X[hit[0]].copy()
     score, _ = _score_and_grad(q, X, need_grad=False)
     for i in np.flatnonzero(score <= 0)[:4]:
-        y = confirm(q, X[i])
+        y = confirm(q, X[i], only=int(np.argmin([c.margins(q.net(X[i])).max() for c in q.disjuncts])))
         if y is not None:
             return y
     return None
 
 
-def _score_and_grad(q: Query, X, need_grad: bool):
-    """Score (n,) and its gradient with respect to the inputs (n, n_in)."""
+def _score_and_grad(q: Query, X, need_grad: bool, only=None):
+    """Score (n,) and its gradient with respect to the inputs (n, n_in).
+
+    ``only``: a disjunct index, or one per point (targeted); default the best disjunct.
+    """
     net = q.net
     pres, H = [], X
     penalty = np.zeros(X.shape[0])
@@ -81,11 +134,11 @@ def _score_and_grad(q: Query, X, need_grad: bool):
     Y = H
     best = np.full(X.shape[0], np.inf)
     grad_y = np.zeros_like(Y)
-    for conj in q.disjuncts:
+    for k, conj in enumerate(q.disjuncts):
         M = conj.margins(Y)
         i = M.argmax(axis=1)
         m = M[np.arange(len(i)), i]
-        better = m < best
+        better = m < best if only is None else np.broadcast_to(np.asarray(only) == k, m.shape)
         best = np.where(better, m, best)
         grad_y[better] = conj.C[i[better]]
     score = best + penalty

@@ -20,13 +20,24 @@ from ..regions.region import _region_rows
 from .query import Query
 
 
-def confirm(q: Query, x) -> np.ndarray | None:
-    """A confirmed counterexample near ``x``, or None."""
+def confirm(q: Query, x, only: int | None = None) -> np.ndarray | None:
+    """A confirmed counterexample near ``x``, or None.
+
+    ``only``: try the repair for this disjunct only (default: every disjunct,
+    nearest first).
+    """
     x = np.clip(np.asarray(x, dtype=np.float64), q.lo, q.hi)
     if q.check_points(x)[0] >= 0:
         return x
-    q.count("repair_lps")
-    for k in range(len(q.disjuncts)):
+    if only is None:
+        y = q.net(x)
+        order = np.argsort([conj.margins(y).max() for conj in q.disjuncts])
+    else:
+        order = [only]
+    for k in order:
+        if q.expired():
+            return None
+        q.count("repair_lps")
         for slack_all in (True, False):
             y = _repair(q, x, k, slack_all)
             if y is not None and q.check_points(y)[0] >= 0:
@@ -58,7 +69,8 @@ def _repair(q: Query, x, k: int, slack_all: bool):
     A_s = np.hstack([A, (weight * np.maximum(norms, 1e-12))[:, None]])
     cost = np.zeros(n + 1)
     cost[-1] = 1.0
-    r = solve_lp(cost, A_s, b, lb=np.append(q.lo, 0.0), ub=np.append(q.hi, 1.0), maximize=True)
+    r = solve_lp(cost, A_s, b, lb=np.append(q.lo, 0.0), ub=np.append(q.hi, 1.0), maximize=True,
+                 time_limit=max(q.remaining(), 1e-3) if np.isfinite(q.remaining()) else None)
     if not r.ok or r.value <= 0:
         return None
     return np.clip(r.x[:n], q.lo, q.hi)

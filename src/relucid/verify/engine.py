@@ -35,7 +35,7 @@ from ..bounds.deeppoly import deeppoly_bounds
 from ..errors import InvalidValueError
 from ..geometry import Box, Polyhedron, PolyUnion
 from ..network import Network
-from .attack import attack
+from .attack import attack, lp_guided_attack
 from .input_split import input_split_search
 from .milp import milp_search
 from .properties import Property
@@ -170,6 +170,9 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
         layers = [(L[0], U[0]) for L, U in out.layers]
         budget = TIGHTEN_SHARE * q.remaining() if np.isfinite(q.remaining()) else TIGHTEN_MAX_SECONDS
         layers = tighten_bounds(q, layers, budget)
+        x = lp_guided_attack(q, layers, active) if attack_first else None
+        if x is not None:
+            return _falsified(q, x, "lp-attack")
         status, x, note = milp_search(q, layers, active)
         name = "milp"
     if status == "falsified":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bounds.deeppoly import deeppoly_bounds
+from ..bounds.contract import contract_boxes
 from .confirm import confirm
 from .milp import milp_search
 from .query import Query
@@ -47,7 +48,7 @@ def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarra
         q.count("boxes", lo.shape[0])
         if progress is not None:
             progress.update(lo.shape[0])
-        out = deeppoly_bounds(q.net, lo, hi, q.phases, spec=(S, s))
+        out = deeppoly_bounds(q.net, lo, hi, q.phases, spec=(S, s), cuts=bool(q.phases))
         safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, m)
         closed = np.zeros_like(active)
         for k in range(K):
@@ -74,6 +75,18 @@ def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarra
         hit = np.flatnonzero(q.check_points(X) >= 0)
         if hit.size:
             return "falsified", X[hit[0]].copy(), None
+        # Shrink each box to the part where a violation can be: the linear
+        # lower bounds of the rows of its one open disjunct must be <= 0, and
+        # the fixed phases give linear inequalities too (deeppoly cuts=True).
+        cut_c, cut_k = _cuts(out, idx, active, owner)
+        if cut_c.shape[1]:
+            lo, hi, empty = contract_boxes(lo, hi, cut_c, cut_k)
+            q.count("boxes_emptied", int(empty.sum()))
+            keep = ~empty
+            lo, hi, active, depth, coef, idx = lo[keep], hi[keep], active[keep], depth[keep], coef[keep], idx[keep]
+            worst_rows = [w[keep] for w in worst_rows]
+            if not lo.shape[0]:
+                continue
         # Split or hand over to the MILP.
         unstable = sum(((L < 0) & (U > 0)).sum(axis=1) for L, U in out.layers[:-1])[idx] if len(out.layers) > 1 \
             else np.zeros(len(idx), int)
@@ -106,6 +119,26 @@ def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarra
         active_q = np.vstack([active, active, active_q])
         depth_q = np.concatenate([depth + 1, depth + 1, depth_q])
     return "proved", None, None
+
+
+def _cuts(out, idx, active, owner):
+    """Linear inequalities ``coef @ x + const <= 0`` valid where a violation can be, per open box."""
+    coefs, consts = [], []
+    if out.cuts is not None and out.cuts[0].shape[1]:
+        coefs.append(out.cuts[0][idx])
+        consts.append(out.cuts[1][idx])
+    # Rows of the one open disjunct: lower(x) <= c_i y - d_i <= 0.
+    single = active.sum(axis=1) == 1
+    if single.any():
+        k = np.argmax(active, axis=1)
+        mask = (owner[None, :] == k[:, None]) & single[:, None]  # (B, m)
+        c = np.where(mask[:, :, None], out.spec_coef[idx], 0.0)
+        d = np.where(mask, out.spec_const[idx], 0.0)
+        coefs.append(c)
+        consts.append(d)
+    if not coefs:
+        return np.zeros((len(idx), 0, out.spec_coef.shape[2])), np.zeros((len(idx), 0))
+    return np.concatenate(coefs, axis=1), np.concatenate(consts, axis=1)
 
 
 __all__ = ["input_split_search", "confirm"]

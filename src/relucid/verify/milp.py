@@ -119,6 +119,22 @@ class Encoding:
         np.add.at(c, self.out_idx[live], w[live] * self.out_coef[live])
         return c
 
+    def relaxation_point(self, conj: Conjunction, time_limit: float | None = None):
+        """The LP relaxation's input maximising the margin of ``conj`` (None if infeasible)."""
+        from ..geometry.lp import LPModel
+
+        M = self.matrix()
+        rows = np.array([np.append(self.expression(c), 1.0) for c in conj.C])
+        A = sp.vstack([sp.hstack([M, sp.csr_matrix((M.shape[0], 1))]), sp.csr_matrix(rows)])
+        lo = np.append(self.row_lo, np.full(len(conj), -_INF))
+        hi = np.append(self.row_hi, conj.d)
+        model = LPModel.from_sparse(A, lo, hi, np.append(self.lb, -_INF), np.append(self.ub, 1.0),
+                                    time_limit=time_limit)
+        c = np.zeros(A.shape[1])
+        c[-1] = 1.0
+        r = model.optimize(c, maximize=True)
+        return (r.x[: self.n_in], r.value) if r.ok else (None, None)
+
     def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True):
         """Search for an input whose output satisfies ``conj`` (its closure)."""
         rows, cols, vals = list(self.rows), list(self.cols), list(self.vals)

@@ -40,7 +40,8 @@ def tighten_bounds(q: Query, layer_bounds: list, budget: float) -> list:
         if not todo.size:
             continue
         enc = Encoding(q, bounds, upto=k, relaxed=True)
-        model = LPModel.from_sparse(enc.matrix(), enc.row_lo, enc.row_hi, enc.lb, enc.ub)
+        model = LPModel.from_sparse(enc.matrix(), enc.row_lo, enc.row_hi, enc.lb, enc.ub,
+                                    time_limit=max(stop - time.monotonic(), 1e-3))
         W, b = net.layers[k].weight, net.layers[k].bias
         for j in todo:
             if time.monotonic() >= stop:

@@ -1,0 +1,67 @@
+"""numpy or torch: the bounds code runs on either, batched (torch tensors may live on a GPU).
+
+Only operations both libraries spell the same way are used in the bounds
+code (``@``, ``.clip``, ``.sum(axis=)``, ``.any(axis=)``, ``where``,
+``maximum``, ``minimum``, ``concatenate``, ``broadcast_to``, ``zeros_like``);
+the few that differ live here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def namespace(arr):
+    """``numpy`` for numpy arrays, ``torch`` for torch tensors."""
+    if isinstance(arr, np.ndarray):
+        return np
+    import torch
+
+    if isinstance(arr, torch.Tensor):
+        return torch
+    return np
+
+
+def like(xp, value, ref):
+    """``value`` (numpy) as an array of ``ref``'s library, dtype and device."""
+    if xp is np:
+        return np.asarray(value)
+    v = np.array(value)  # a writable copy: torch warns about read-only numpy arrays
+    dtype = None if v.dtype.kind in "iub" else ref.dtype
+    return xp.as_tensor(v, dtype=dtype, device=ref.device)
+
+
+def nonzero(xp, mask):
+    """Indices of the true entries of a 1-D mask."""
+    if xp is np:
+        return np.flatnonzero(mask)
+    return xp.nonzero(mask).flatten()
+
+
+def zeros_bool(xp, n: int, ref):
+    if xp is np:
+        return np.zeros(n, dtype=bool)
+    return xp.zeros(n, dtype=xp.bool, device=ref.device)
+
+
+def activate(xp, activation: str, alpha, Z):
+    """Apply an activation elementwise."""
+    if activation == "relu":
+        return Z.clip(min=0)
+    if activation == "leaky_relu":
+        return xp.where(Z > 0, Z, alpha * Z)
+    if activation == "identity":
+        return Z
+    if activation == "tanh":
+        return xp.tanh(Z)
+    if xp is np:
+        from scipy.special import expit
+
+        return expit(Z)
+    return xp.sigmoid(Z)
+
+
+def to_numpy(arr) -> np.ndarray:
+    if isinstance(arr, np.ndarray):
+        return arr
+    return arr.detach().cpu().numpy()
