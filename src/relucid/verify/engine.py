@@ -67,6 +67,7 @@ def verify(
     attack_first: bool = True,
     seed: int = 0,
     progress: bool = False,
+    device: str | None = None,
 ) -> Result:
     """Prove or falsify ``prop`` for every input of ``input_set`` that follows ``pattern``.
 
@@ -92,6 +93,9 @@ def verify(
         Seed of the attack's random samples.
     progress : bool
         Show a tqdm bar of the boxes explored (input splitting).
+    device : str, optional
+        Bound the input-splitting batches with torch on this device
+        ("cuda" for a GPU; needs the ``torch`` extra). Default: numpy.
 
     Returns
     -------
@@ -122,14 +126,14 @@ def verify(
     pieces = _pieces(net, input_set)
     results = []
     for i, piece in enumerate(pieces):
-        r = _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress)
+        r = _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress, device)
         results.append(r)
         if r.status != "proved":
             break
     return _combine(results, len(pieces), time.monotonic() - t0)
 
 
-def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress) -> Result:
+def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress, device) -> Result:
     lo, hi = input_box(net, piece)
     if lo is None:
         return Result("proved", method="empty-input", note="the input set is empty: the property holds vacuously")
@@ -161,7 +165,7 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
     if use_split:
         bar = _progress(progress)
         try:
-            status, x, note = input_split_search(q, active, bar)
+            status, x, note = input_split_search(q, active, bar, device)
         finally:
             if bar is not None:
                 bar.close()

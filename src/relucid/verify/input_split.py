@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bounds.deeppoly import deeppoly_bounds
+from ..bounds._xp import to_numpy
 from ..bounds.contract import contract_boxes
 from .confirm import confirm
 from .milp import milp_search
@@ -31,8 +32,11 @@ MAX_DEPTH = 60
 MILP_UNSTABLE = 4
 
 
-def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarray | None, str | None]:
-    """Decide the active disjuncts over the query's box: (status, counterexample, note)."""
+def input_split_search(q: Query, active0, progress=None, device: str | None = None) -> tuple[str, np.ndarray | None, str | None]:
+    """Decide the active disjuncts over the query's box: (status, counterexample, note).
+
+    ``device``: bound each batch with torch on this device ("cuda", "cpu").
+    """
     S, s, strict, owner = q.spec()
     K = len(q.disjuncts)
     lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
@@ -48,7 +52,7 @@ def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarra
         q.count("boxes", lo.shape[0])
         if progress is not None:
             progress.update(lo.shape[0])
-        out = deeppoly_bounds(q.net, lo, hi, q.phases, spec=(S, s), cuts=bool(q.phases))
+        out = _bound(q, lo, hi, (S, s), device)
         safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, m)
         closed = np.zeros_like(active)
         for k in range(K):
@@ -119,6 +123,22 @@ def input_split_search(q: Query, active0, progress=None) -> tuple[str, np.ndarra
         active_q = np.vstack([active, active, active_q])
         depth_q = np.concatenate([depth + 1, depth + 1, depth_q])
     return "proved", None, None
+
+
+def _bound(q: Query, lo, hi, spec, device):
+    if device is None:
+        return deeppoly_bounds(q.net, lo, hi, q.phases, spec=spec, cuts=bool(q.phases))
+    import torch
+
+    t_lo = torch.as_tensor(lo, dtype=torch.float64, device=device)
+    t_hi = torch.as_tensor(hi, dtype=torch.float64, device=device)
+    out = deeppoly_bounds(q.net, t_lo, t_hi, q.phases, spec=spec, cuts=bool(q.phases))
+    out.layers = [(to_numpy(L), to_numpy(U)) for L, U in out.layers]
+    out.infeasible = to_numpy(out.infeasible)
+    out.spec_lower, out.spec_coef, out.spec_const = (to_numpy(a) for a in (out.spec_lower, out.spec_coef, out.spec_const))
+    if out.cuts is not None:
+        out.cuts = tuple(to_numpy(a) for a in out.cuts)
+    return out
 
 
 def _cuts(out, idx, active, owner):
