@@ -114,7 +114,32 @@ def bounds(
         layers, infeasible = out.layers, out.infeasible
     if infeasible[0]:
         return _empty(net)
-    return [(L[0].copy(), U[0].copy()) for L, U in layers]
+    result = [(_np(L)[0].copy(), _np(U)[0].copy()) for L, U in layers]
+    if phases and method == "deeppoly":
+        # A pattern makes the fixed neurons' relaxations exact, but the linear
+        # bounds are still minimised over the whole box, where the phase need
+        # not hold; the pattern-free bounds are valid for the subset too, so
+        # intersecting keeps "a pattern never loosens a bound" true.
+        free = bounds(net, input_set, method, None, device=device)
+        meet = []
+        for (L, U), (L0, U0) in zip(result, free):
+            lo, hi = np.maximum(L, L0), np.minimum(U, U0)
+            crossed = lo > hi
+            if (lo - hi > EMPTY_GAP * (1 + np.abs(hi)))[crossed].any():
+                return _empty(net)
+            # bounds that cross by rounding only (tight bounds computed two ways)
+            meet.append((np.where(crossed, hi, lo), np.where(crossed, lo, hi)))
+        result = meet
+    return result
+
+
+#: Two valid bounds of the same pre-activation that cross by more than this
+#: (relative) prove the set empty; less is rounding.
+EMPTY_GAP = 1e-9
+
+
+def _np(a):
+    return to_numpy(a)
 
 
 def _empty(net: Network):

@@ -65,3 +65,20 @@ def to_numpy(arr) -> np.ndarray:
     if isinstance(arr, np.ndarray):
         return arr
     return arr.detach().cpu().numpy()
+
+
+def image(xp, activation: str, alpha, L, U):
+    """Elementwise ``[min, max]`` of the activation over ``[L, U]`` (any leaky slope).
+
+    relu, leaky_relu with slope in [0, 1], identity, sigmoid and tanh are
+    monotone; a leaky slope < 0 is not, and a piecewise-linear activation
+    with its kink at 0 takes its extremes at ``L``, ``U`` or ``0``.
+    """
+    fL = activate(xp, activation, alpha, L)
+    fU = activate(xp, activation, alpha, U)
+    lo, hi = xp.minimum(fL, fU), xp.maximum(fL, fU)
+    if activation == "leaky_relu" and alpha < 0:
+        straddle = (L < 0) & (U > 0)
+        lo = xp.where(straddle, lo.clip(max=0), lo)
+        hi = xp.where(straddle, hi.clip(min=0), hi)
+    return lo, hi

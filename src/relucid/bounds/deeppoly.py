@@ -10,8 +10,11 @@ backward pass bounds a *specification* ``S y`` (rows of output constraints)
 directly, which is tighter than combining bounds of ``y``.
 
 The bounds are intersected with interval bounds, and fixed phases (a partial
-pattern) clip every layer before its relaxation is chosen, so a pattern can
-only tighten them. All arrays carry a leading batch axis B (one box each).
+pattern) clip every layer before its relaxation is chosen (see
+:func:`_fixed_relaxation`). The linear bounds are minimised over the whole box,
+where a fixed phase need not hold, so an individual bound can come out looser
+than without the pattern; :func:`relucid.bounds.bounds` intersects the two.
+All arrays carry a leading batch axis B (one box each).
 
 ``xp`` is the array module: ``numpy`` by default, or ``torch`` (tensors on
 any device) through :func:`relucid.bounds.torch_backend`.
@@ -25,7 +28,7 @@ import numpy as np
 
 from ..network import Network
 from ._phases import apply_phases
-from ._xp import activate, like, namespace, nonzero, zeros_bool
+from ._xp import image, like, namespace, nonzero, zeros_bool
 from .relax import relaxation
 
 __all__ = ["DeepPolyBounds", "deeppoly_bounds"]
@@ -136,11 +139,12 @@ def deeppoly_bounds(
                     pick_off = nonzero(xp, ph_rows == 0)
                     cut_coef += [Lam_in[:, n + pick_on], Lam_in[:, pick_off]]
                     cut_const += [const_in[:, n + pick_on], const_in[:, pick_off]]
+        L_free, U_free = L, U
         L, U, bad = apply_phases(L, U, phases.get(k))
         infeasible |= bad
         layers.append((L, U))
-        relax.append(relaxation(layer.activation, L, U, layer.alpha, xp))
-        ilo, ihi = activate(xp, layer.activation, layer.alpha, L), activate(xp, layer.activation, layer.alpha, xp.maximum(L, U))
+        relax.append(_fixed_relaxation(xp, layer, L, U, L_free, U_free, phases.get(k)))
+        ilo, ihi = image(xp, layer.activation, layer.alpha, L, xp.maximum(L, U))
     out = DeepPolyBounds(layers=layers, infeasible=infeasible)
     if cuts:
         n_in = lo.shape[1]
@@ -154,6 +158,26 @@ def deeppoly_bounds(
         const = xp.broadcast_to(s[None], (B, S.shape[0]))
         out.spec_lower, out.spec_coef, out.spec_const = _backward(weights, relax, len(net.layers) - 1, Lam, const, concretize)
     return out
+
+
+def _fixed_relaxation(xp, layer, L, U, L_free, U_free, phase):
+    """Relaxation lines of one layer, fixed phases included.
+
+    A fixed neuron's output is exactly linear on the set being bounded
+    (``z`` when on, ``s z`` when off): that line replaces the chord (the upper
+    line of a convex activation, the lower one of a concave one). The other
+    side keeps the line a free neuron would get from the unclipped bounds; it
+    is valid everywhere, and, unlike the exact line, also off the set, where
+    the back-substituted bound is still minimised.
+    """
+    clipped = relaxation(layer.activation, L, U, layer.alpha, xp)
+    if phase is None or layer.activation not in ("relu", "leaky_relu"):
+        return clipped
+    free = relaxation(layer.activation, L_free, U_free, layer.alpha, xp)
+    fixed = like(xp, phase, L) >= 0
+    convex = layer.activation == "relu" or layer.alpha <= 1.0
+    keep = (0, 1) if convex else (2, 3)  # the side that keeps the free line
+    return tuple(xp.where(fixed, free[i], clipped[i]) if i in keep else clipped[i] for i in range(4))
 
 
 def _needs_backsub(xp, layer, L, U, phase):

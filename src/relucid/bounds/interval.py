@@ -14,6 +14,7 @@ import numpy as np
 
 from ..network import Network
 from ._phases import apply_phases
+from ._xp import image
 
 __all__ = ["interval_bounds"]
 
@@ -35,5 +36,5 @@ def interval_bounds(net: Network, lo: np.ndarray, hi: np.ndarray, phases: dict |
         L, U, bad = apply_phases(L, U, phases.get(k))
         infeasible |= bad
         out.append((L, U))
-        lo, hi = layer.activate(L), layer.activate(U)
+        lo, hi = image(np, layer.activation, layer.alpha, L, np.maximum(L, U))
     return out, infeasible

@@ -5,9 +5,11 @@ For a neuron with pre-activation ``z`` in ``[l, u]`` and output ``a = act(z)``,
 + up_int`` valid on all of ``[l, u]`` (DeepPoly's choices):
 
 * relu / leaky_relu (off slope ``s``): stable neurons are exact; an unstable
-  one (``l < 0 < u``) gets the chord through ``(l, s l)`` and ``(u, u)`` above
-  and a line through the origin below, with slope 1 when ``u > -l`` and ``s``
-  otherwise (the one of the two with the smaller area).
+  one (``l < 0 < u``) gets the chord through ``(l, s l)`` and ``(u, u)`` and a
+  line through the origin with slope 1 when ``u > -l`` and ``s`` otherwise
+  (the one of the two with the smaller area). For ``s <= 1`` (negative slopes
+  included) the function is convex: chord above, origin line below; for
+  ``s > 1`` it is concave and the two swap.
 * identity: exact.
 * sigmoid / tanh: the chord on the side where the function is convex or
   concave, and otherwise lines of slope ``min(f'(l), f'(u))`` through the end
@@ -57,10 +59,20 @@ def _piecewise_linear(l, u, s: float, xp=np):
     one = xp.ones_like(l)
     stable_slope = xp.where(on, one, s * one)
     width = xp.where(unstable, u - l, one)
-    up_slope = xp.where(unstable, (u - s * l) / width, stable_slope)
-    up_int = xp.where(unstable, s * l - up_slope * l, 0.0 * one)
-    low_slope = xp.where(unstable, xp.where(u > -l, one, s * one), stable_slope)
-    low_int = xp.zeros_like(up_int)
+    chord_slope = (u - s * l) / width
+    chord_int = s * l - chord_slope * l
+    # Through the origin: slope 1 or s, whichever leaves the smaller area.
+    origin_slope = xp.where(u > -l, one, s * one)
+    if s <= 1.0:  # convex (slopes s then 1): chord above, origin line below
+        up_slope = xp.where(unstable, chord_slope, stable_slope)
+        up_int = xp.where(unstable, chord_int, 0.0 * one)
+        low_slope = xp.where(unstable, origin_slope, stable_slope)
+        low_int = xp.zeros_like(up_int)
+    else:  # concave (s > 1): chord below, origin line above
+        low_slope = xp.where(unstable, chord_slope, stable_slope)
+        low_int = xp.where(unstable, chord_int, 0.0 * one)
+        up_slope = xp.where(unstable, origin_slope, stable_slope)
+        up_int = xp.zeros_like(low_int)
     return low_slope, low_int, up_slope, up_int
 
 

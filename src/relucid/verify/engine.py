@@ -124,6 +124,9 @@ def verify(
     prop.check(net.output_dim)
     phases = pattern_phases(net, pattern)
     pieces = _pieces(net, input_set)
+    if not pieces:
+        return Result("proved", time=time.monotonic() - t0, method="empty-input",
+                      note="the input set is empty: the property holds vacuously")
     results = []
     for i, piece in enumerate(pieces):
         r = _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress, device)

@@ -7,13 +7,13 @@ an on neuron's output *is* ``z``, a relu-off neuron's output is 0 and a
 leaky-off neuron's is ``s z`` (folded into the next layer's coefficients).
 Fixed phases from the pattern have already made their neurons stable by
 clipping the bounds (on: ``l >= 0``; off: ``u <= 0``). An unstable neuron
-(``l < 0 < u``) gets an output variable ``a`` and a binary ``δ``::
+(``l < 0 < u``) gets ``p = relu(z)`` and a binary ``δ``::
 
-    a >= z,  a >= s z,
-    a <= z - (1 - s) l (1 - δ),  a <= s z + (1 - s) u δ
+    p >= 0,  p >= z,  p <= z - l (1 - δ),  p <= u δ
 
-(``s`` = 0 for relu), which forces ``a = z, z >= 0`` when ``δ = 1`` and
-``a = s z, z <= 0`` when ``δ = 0``. A disjunct ``C y <= d`` adds rows
+which forces ``p = z, z >= 0`` when ``δ = 1`` and ``p = 0, z <= 0`` when
+``δ = 0``; a leaky neuron of any slope ``s`` (negative, or above 1, too)
+outputs ``a = s z + (1 - s) p``. A disjunct ``C y <= d`` adds rows
 ``C y + t <= d`` with a margin variable ``t`` in ``[0, 1]``, maximised; HiGHS
 stops at the first feasible point. Infeasible means the disjunct (its closure)
 is unreachable.
@@ -30,6 +30,13 @@ from .properties import Conjunction
 from .query import Query
 
 _INF = np.inf
+
+#: A disjunct of strict rows whose best margin is at most this is unreachable
+#: (HiGHS' MIP feasibility tolerance: its "infeasible" means the same thing).
+ZERO_MARGIN = 1e-6
+
+#: HiGHS MIP presolve (module switch for measurements; see solve_milp on time limits).
+PRESOLVE = True
 
 
 class Encoding:
@@ -90,15 +97,18 @@ class Encoding:
                     out_coef[j] = s
                     continue
                 n_unstable += 1
-                a = new_var(s * l if s else 0.0, u)
-                d = new_var(0.0, 1.0, integer=not relaxed)
                 z = z_idx[j]
-                add_row([z, a], [1.0, -1.0], -_INF, 0.0)                     # a >= z
-                if s:
-                    add_row([z, a], [s, -1.0], -_INF, 0.0)                   # a >= s z
-                add_row([a, z, d], [1.0, -1.0, -(1 - s) * l], -_INF, -(1 - s) * l)  # a <= z - (1-s) l (1-δ)
-                add_row([a, z, d], [1.0, -s, -(1 - s) * u], -_INF, 0.0)      # a <= s z + (1-s) u δ
-                out_idx[j], out_coef[j] = a, 1.0
+                p = new_var(0.0, u)                                           # p = relu(z)
+                d = new_var(0.0, 1.0, integer=not relaxed)
+                add_row([z, p], [1.0, -1.0], -_INF, 0.0)                     # p >= z
+                add_row([p, z, d], [1.0, -1.0, -l], -_INF, -l)               # p <= z - l (1 - δ)
+                add_row([p, d], [1.0, -u], -_INF, 0.0)                       # p <= u δ
+                if s == 0.0:
+                    out_idx[j], out_coef[j] = p, 1.0
+                else:  # leaky(z) = s z + (1 - s) relu(z), for any slope s
+                    a = new_var(min(s * l, 0.0, u), max(s * l, u))
+                    add_row([a, z, p], [1.0, -s, -(1 - s)], 0.0, 0.0)
+                    out_idx[j], out_coef[j] = a, 1.0
             prev_idx, prev_coef = out_idx, out_coef
         for i in range(q.A.shape[0]):
             nz = np.flatnonzero(q.A[i])
@@ -135,7 +145,7 @@ class Encoding:
         r = model.optimize(c, maximize=True)
         return (r.x[: self.n_in], r.value) if r.ok else (None, None)
 
-    def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True):
+    def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True, presolve: bool = True):
         """Search for an input whose output satisfies ``conj`` (its closure)."""
         rows, cols, vals = list(self.rows), list(self.cols), list(self.vals)
         rlo, rhi = list(self.row_lo), list(self.row_hi)
@@ -157,7 +167,7 @@ class Encoding:
         c = np.zeros(len(lb))
         c[t] = 1.0
         return solve_milp(c, A, rlo, rhi, lb, ub, integer, maximize=True,
-                          time_limit=time_limit, stop_at_first=stop_at_first)
+                          time_limit=time_limit, stop_at_first=stop_at_first, presolve=presolve)
 
 
 def milp_search(q: Query, layer_bounds: list, active) -> tuple[str, np.ndarray | None, str | None]:
@@ -170,7 +180,7 @@ def milp_search(q: Query, layer_bounds: list, active) -> tuple[str, np.ndarray |
         for stop_at_first in (True, False):
             if q.expired():
                 return "unknown", None, "timeout"
-            res = enc.solve(conj, q.remaining(), stop_at_first=stop_at_first)
+            res = enc.solve(conj, q.remaining(), stop_at_first=stop_at_first, presolve=PRESOLVE)
             q.count("milps")
             q.count("milp_nodes", res.nodes)
             if res.status is LPStatus.INFEASIBLE:
@@ -180,6 +190,13 @@ def milp_search(q: Query, layer_bounds: list, active) -> tuple[str, np.ndarray |
                 if x is not None:
                     return "falsified", x, None
                 if not stop_at_first:
+                    if conj.strict.all() and res.status is LPStatus.OPTIMAL and res.dual_bound <= ZERO_MARGIN:
+                        # The closure is reached, the open set is not: the output
+                        # touches the boundary of the safe set (y >= 0 after a relu).
+                        note = ("the output reaches the boundary of the property with zero margin "
+                                f"(decided within HiGHS' tolerance, margin <= {ZERO_MARGIN:g})")
+                        q.count("zero_margin")
+                        break
                     note = (f"disjunct {k}: the MILP's best point (margin {res.value:.3g}) does not survive the "
                             "exact float64 check; the property may hold with zero margin")
                     return "unknown", None, note
