@@ -20,6 +20,7 @@ import numpy as np
 from ..bounds.deeppoly import deeppoly_bounds
 from ..bounds._xp import to_numpy
 from ..bounds.contract import contract_boxes
+from .attack import descend_in_boxes
 from .confirm import confirm
 from .milp import milp_search
 from .query import Query
@@ -79,6 +80,12 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
         hit = np.flatnonzero(q.check_points(X) >= 0)
         if hit.size:
             return "falsified", X[hit[0]].copy(), None
+        # A short descent from each box's bottleneck corner, for its first open disjunct.
+        first = np.argmax(active, axis=1)
+        start = X[(1 + first) * len(lo) + np.arange(len(lo))]
+        x = descend_in_boxes(q, start, lo, hi, first)
+        if x is not None:
+            return "falsified", x, None
         # Shrink each box to the part where a violation can be: the linear
         # lower bounds of the rows of its one open disjunct must be <= 0, and
         # the fixed phases give linear inequalities too (deeppoly cuts=True).
