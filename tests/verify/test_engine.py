@@ -473,18 +473,42 @@ def consensus(shared_data, onnx: str, vnnlib: str) -> str:
     raise LookupError((onnx, vnnlib))
 
 
+_DIRS = {"acasxu": "acasxu", "mnistfc": "mnistfc", "test": "test", "eran": "eran_vnncomp2021"}
+
+#: Unanimous VNN-COMP 2021 instances that relucid decides in about a second on the dev machine
+#: (benchmarks/results/verify_consensus.md checks all of them; this is the CI slice).
+CONSENSUS_SLICE = [
+    ("acasxu", "ACASXU_run2a_1_1_batch_2000.onnx", "prop_1.vnnlib"),
+    ("acasxu", "ACASXU_run2a_1_1_batch_2000.onnx", "prop_3.vnnlib"),
+    ("acasxu", "ACASXU_run2a_1_2_batch_2000.onnx", "prop_2.vnnlib"),
+    ("acasxu", "ACASXU_run2a_2_1_batch_2000.onnx", "prop_2.vnnlib"),
+    ("acasxu", "ACASXU_run2a_1_9_batch_2000.onnx", "prop_3.vnnlib"),
+    ("acasxu", "ACASXU_run2a_2_4_batch_2000.onnx", "prop_4.vnnlib"),
+    ("acasxu", "ACASXU_run2a_1_8_batch_2000.onnx", "prop_4.vnnlib"),
+    ("mnistfc", "mnist-net_256x2.onnx", "prop_2_0.05.vnnlib"),
+    ("mnistfc", "mnist-net_256x2.onnx", "prop_7_0.03.vnnlib"),
+    ("mnistfc", "mnist-net_256x4.onnx", "prop_4_0.03.vnnlib"),
+    ("mnistfc", "mnist-net_256x4.onnx", "prop_3_0.05.vnnlib"),
+    ("test", "test_nano.onnx", "test_nano.vnnlib"),
+    ("test", "test_tiny.onnx", "test_tiny.vnnlib"),
+    ("test", "test_small.onnx", "test_small.vnnlib"),
+    ("test", "test_sat.onnx", "test_prop.vnnlib"),
+    ("eran", "mnist_relu_9_200.onnx", "specs/mnist/mnist_spec_idx_8098_eps_0.01500.vnnlib"),
+]
+
+
 @pytest.mark.shared_data
 @pytest.mark.slow
-@pytest.mark.parametrize("onnx, vnnlib", [
-    ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_3.vnnlib"),
-    ("ACASXU_run2a_1_2_batch_2000.onnx", "prop_2.vnnlib"),
-])
-def test_acasxu_agrees_with_consensus(shared_data, onnx, vnnlib):
+@pytest.mark.parametrize("bench, onnx, vnnlib", CONSENSUS_SLICE, ids=lambda v: str(v).replace(".vnnlib", ""))
+def test_agrees_with_vnncomp_consensus(shared_data, bench, onnx, vnnlib):
     from relucid.io import load, load_vnnlib
 
-    net = load(shared_data / "acasxu" / onnx)
-    input_set, prop = load_vnnlib(shared_data / "acasxu" / vnnlib, input_dim=net.input_dim, output_dim=net.output_dim)
+    folder = shared_data / _DIRS[bench]
+    net = load(folder / onnx)
+    input_set, prop = load_vnnlib(folder / vnnlib, input_dim=net.input_dim, output_dim=net.output_dim)
     r = rl.verify(net, input_set, prop, timeout=60)
-    assert r.status == consensus(shared_data, onnx, vnnlib), r
+    expected = consensus(shared_data, onnx, vnnlib)
+    assert r.status != {"proved": "falsified", "falsified": "proved"}[expected], f"contradicts VNN-COMP: {r}"
+    assert r.status == expected, f"undecided in 60 s (decided in ~1 s on the dev machine): {r}"
     if r.status == "falsified":
         assert_counterexample(net, input_set, prop, r)
