@@ -59,6 +59,7 @@ class DeepPolyBounds:
     spec_coef: np.ndarray | None = None
     spec_const: np.ndarray | None = None
     cuts: tuple | None = None
+    plain_coef: np.ndarray | None = None
 
 
 def deeppoly_bounds(
@@ -70,6 +71,7 @@ def deeppoly_bounds(
     *,
     concretize=None,
     cuts: bool = False,
+    optimize: int = 0,
 ) -> DeepPolyBounds:
     """DeepPoly/CROWN bounds of every pre-activation (and of a spec) over boxes.
 
@@ -92,6 +94,9 @@ def deeppoly_bounds(
         ``lo(x) <= 0`` and "on" (``z >= 0``) implies ``-up(x) <= 0``.
         Fixed neurons are then back-substituted too (tighter bounds, and
         more patterns found infeasible).
+    optimize : int
+        Gradient steps of α-CROWN slope optimisation for the spec bound
+        (numpy, box input sets; 0: plain DeepPoly/CROWN slopes).
     """
     phases = phases or {}
     xp = namespace(lo)
@@ -99,6 +104,7 @@ def deeppoly_bounds(
         lo = np.asarray(lo, dtype=np.float64)
         hi = np.asarray(hi, dtype=np.float64)
     B = lo.shape[0]
+    custom_concretize = concretize is not None
     if concretize is None:
         def concretize(Lam, const):
             return const + (Lam.clip(min=0) * lo[:, None, :]).sum(axis=-1) + (Lam.clip(max=0) * hi[:, None, :]).sum(axis=-1)
@@ -157,7 +163,79 @@ def deeppoly_bounds(
         Lam = xp.broadcast_to(S[None], (B,) + tuple(S.shape))
         const = xp.broadcast_to(s[None], (B, S.shape[0]))
         out.spec_lower, out.spec_coef, out.spec_const = _backward(weights, relax, len(net.layers) - 1, Lam, const, concretize)
+        if optimize and xp is np and not custom_concretize:
+            _optimize_spec(net, weights, relax, layers, Lam, const, lo, hi, out, optimize)
     return out
+
+
+def _optimize_spec(net, weights, relax, layers, Lam0, const0, lo, hi, out, iters: int) -> None:
+    """α-CROWN for the spec: tune the lower-line slopes of unstable neurons by gradient ascent.
+
+    Any slope in ``[s, 1]`` gives a valid lower line for a convex relu/leaky
+    neuron, so every iterate's bound is valid and the best one per spec row
+    and box is kept (``out`` is updated in place). Slopes are per spec row
+    (each row is its own minimisation); intermediate bounds stay as they
+    are. The gradient is one reverse pass through the back-substitution
+    (the sign pattern of the coefficients is held fixed, as in α-CROWN).
+    """
+    top = len(net.layers) - 1
+    alpha, mask, floor = {}, {}, {}
+    for j in range(top + 1):
+        layer = net.layers[j]
+        L, U = layers[j]
+        if layer.activation not in ("relu", "leaky_relu") or (layer.alpha or 0.0) > 1.0:
+            continue
+        unstable = (L < 0) & (U > 0)
+        if not unstable.any():
+            continue
+        alpha[j] = np.broadcast_to(relax[j][0][:, None, :], Lam0.shape[:2] + (L.shape[1],)).copy()
+        mask[j] = np.broadcast_to(unstable[:, None, :], alpha[j].shape)
+        floor[j] = layer.off_slope
+    if not alpha:
+        return
+    best = out.spec_lower.copy()
+    best_coef, best_const = out.spec_coef.copy(), out.spec_const.copy()
+    lr = 0.5
+    for _ in range(iters):
+        bound, Lam_in, const_in, grads = _spec_pass(weights, relax, top, Lam0, const0, lo, hi, alpha)
+        better = bound > best
+        best = np.where(better, bound, best)
+        best_coef = np.where(better[:, :, None], Lam_in, best_coef)
+        best_const = np.where(better, const_in, best_const)
+        for j in alpha:
+            step = lr * np.sign(grads[j])
+            alpha[j] = np.where(mask[j], np.clip(alpha[j] + step, floor[j], 1.0), alpha[j])
+        lr *= 0.7
+    out.plain_coef = out.spec_coef
+    out.spec_lower, out.spec_coef, out.spec_const = best, best_coef, best_const
+
+
+def _spec_pass(weights, relax, top, Lam, const, lo, hi, alpha):
+    """Back-substitution with per-row lower slopes ``alpha``; returns the bound and its gradient in alpha."""
+    tape = []
+    for j in range(top, -1, -1):
+        ls, li, us, ui = relax[j]
+        pos = Lam > 0
+        low = alpha[j] if j in alpha else ls[:, None, :]
+        slope = np.where(pos, low, us[:, None, :])
+        inter = np.where(pos, li[:, None, :], ui[:, None, :])
+        const = const + (Lam * inter).sum(axis=-1)
+        Lz = Lam * slope
+        W, b = weights[j]
+        const = const + Lz @ b
+        tape.append((j, pos, Lam, slope, inter))
+        Bm = Lz.shape[0] * Lz.shape[1]
+        Lam = (Lz.reshape(Bm, -1) @ W).reshape(Lz.shape[0], Lz.shape[1], -1)
+    bound = const + (Lam.clip(min=0) * lo[:, None, :]).sum(axis=-1) + (Lam.clip(max=0) * hi[:, None, :]).sum(axis=-1)
+    G = np.where(Lam > 0, lo[:, None, :], hi[:, None, :])  # d bound / d Lam
+    grads = {}
+    for j, pos, Lam_j, slope, inter in reversed(tape):
+        W, b = weights[j]
+        dLz = G @ W.T + b  # d bound / d Lz
+        if j in alpha:
+            grads[j] = np.where(pos, dLz * Lam_j, 0.0)
+        G = dLz * slope + inter
+    return bound, Lam, const, grads
 
 
 def _fixed_relaxation(xp, layer, L, U, L_free, U_free, phase):

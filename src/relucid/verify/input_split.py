@@ -26,11 +26,15 @@ from .milp import milp_search
 from .query import Query
 
 #: Boxes bounded together in one batched DeepPoly pass.
-BATCH = 256
+BATCH = 64
 #: Splits after which a box goes to the MILP.
 MAX_DEPTH = 60
 #: A box with at most this many unstable neurons goes straight to the MILP.
 MILP_UNSTABLE = 4
+#: Choose each split by bounding the children of every possible bisection.
+LOOKAHEAD = True
+#: α-CROWN gradient steps on the spec's lower-line slopes per batch (0: plain CROWN slopes).
+ALPHA_STEPS = 5
 
 
 def input_split_search(q: Query, active0, progress=None, device: str | None = None) -> tuple[str, np.ndarray | None, str | None]:
@@ -64,7 +68,10 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
             continue
         idx = np.flatnonzero(open_box)
         lo, hi, active, depth = lo[idx], hi[idx], active[idx], depth[idx]
-        coef, lower = out.spec_coef[idx], out.spec_lower[idx]
+        # Splitting and candidate corners follow the plain CROWN coefficients
+        # (optimised slopes make erratic split scores); the cuts use the best bound.
+        split_coef = out.spec_coef if out.plain_coef is None else out.plain_coef
+        coef, lower = split_coef[idx], out.spec_lower[idx]
         # Candidate points: centres and bottleneck corners.
         tight = np.where(active[:, owner], lower, -np.inf)  # rows of open disjuncts
         cand = [(lo + hi) / 2]
@@ -115,11 +122,14 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
         if not keep.any():
             continue
         lo, hi, active, depth, coef = lo[keep], hi[keep], active[keep], depth[keep], coef[keep]
-        wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
-        rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
-        score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
-        score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
-        dim = np.argmax(score, axis=1)
+        if LOOKAHEAD:
+            dim = _lookahead_dims(q, lo, hi, active, (S, s), strict, owner, device, width0)
+        else:
+            wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
+            rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
+            score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
+            score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
+            dim = np.argmax(score, axis=1)
         mid = (lo[np.arange(len(dim)), dim] + hi[np.arange(len(dim)), dim]) / 2
         lo2, hi1 = lo.copy(), hi.copy()
         hi1[np.arange(len(dim)), dim] = mid
@@ -132,9 +142,39 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
     return "proved", None, None
 
 
+def _lookahead_dims(q, lo, hi, active, spec, strict, owner, device, width0):
+    """For each box, the input whose bisection leaves the better worse child (all inputs tried)."""
+    B, n = lo.shape
+    los, his = [], []
+    for i in range(n):
+        mid = (lo[:, i] + hi[:, i]) / 2
+        l2, h1 = lo.copy(), hi.copy()
+        h1[:, i] = mid
+        l2[:, i] = mid
+        los += [lo, l2]
+        his += [h1, hi]
+    out = _bound(q, np.vstack(los), np.vstack(his), spec, device)
+    q.count("lookahead_boxes", out.spec_lower.shape[0])
+    low = out.spec_lower  # (2 n B, m)
+    K = active.shape[1]
+    # How far each child is from closing its open disjuncts: the sum over them
+    # of the (negative) best row bound; 0 for a child with nothing left open.
+    per_k = np.stack([low[:, owner == k].max(axis=1) for k in range(K)], axis=1)  # (2 n B, K)
+    per_k = np.where(np.tile(active, (2 * n, 1)) & ~out.infeasible[:, None], np.minimum(per_k, 0.0), 0.0)
+    child = per_k.sum(axis=1).reshape(2 * n, B)
+    score = child[0::2] + child[1::2]  # (n, B): both children of each split
+    # Ties (no split helps the hardest disjunct, or all children close) go to
+    # the relatively widest input, so that no box is cut along one axis forever.
+    rel = ((hi - lo) / width0).T
+    best = np.max(np.where(np.isfinite(score), score, np.where(score > 0, 1e300, -1e300)), axis=0)
+    tied = np.isclose(score, best, rtol=1e-9, atol=1e-12) | (score == best)
+    choice = np.where(tied & (rel > 0), rel, -1.0)
+    return np.argmax(choice, axis=0)
+
+
 def _bound(q: Query, lo, hi, spec, device):
     if device is None:
-        return deeppoly_bounds(q.net, lo, hi, q.phases, spec=spec, cuts=bool(q.phases))
+        return deeppoly_bounds(q.net, lo, hi, q.phases, spec=spec, cuts=bool(q.phases), optimize=ALPHA_STEPS)
     import torch
 
     t_lo = torch.as_tensor(lo, dtype=torch.float64, device=device)
