@@ -26,13 +26,20 @@ from .milp import milp_search
 from .query import Query
 
 #: Boxes bounded together in one batched DeepPoly pass.
-BATCH = 64
+BATCH = 256
+#: Batch of the look-ahead pass (each box bounds 2 x LOOKAHEAD children too).
+LOOKAHEAD_BATCH = 64
 #: Splits after which a box goes to the MILP.
 MAX_DEPTH = 60
 #: A box with at most this many unstable neurons goes straight to the MILP.
 MILP_UNSTABLE = 4
-#: Choose each split by bounding the children of every possible bisection.
-LOOKAHEAD = True
+#: Look-ahead branching: bound the children of the bisections of this many
+#: inputs (the best by the smear score) and keep the split that closes most;
+#: 0 splits by the smear score alone.
+LOOKAHEAD = 3
+#: The first pass (smear splitting) gets this share of the time, at most FIRST_PASS_SECONDS.
+FIRST_PASS_SHARE = 0.2
+FIRST_PASS_SECONDS = 3.0
 #: α-CROWN gradient steps on the spec's lower-line slopes per batch (0: plain CROWN slopes).
 ALPHA_STEPS = 5
 
@@ -40,8 +47,29 @@ ALPHA_STEPS = 5
 def input_split_search(q: Query, active0, progress=None, device: str | None = None) -> tuple[str, np.ndarray | None, str | None]:
     """Decide the active disjuncts over the query's box: (status, counterexample, note).
 
+    Two passes: first splitting by the smear score alone, which is cheap per
+    box and, with the in-box descent, finds most counterexamples at once,
+    for :data:`FIRST_PASS_SHARE` of the time (at most
+    :data:`FIRST_PASS_SECONDS`); then, if undecided, from scratch with
+    look-ahead branching, which needs far fewer boxes for proofs.
+
     ``device``: bound each batch with torch on this device ("cuda", "cpu").
     """
+    import time
+
+    if not LOOKAHEAD:
+        return _search(q, active0, progress, device, 0, q.deadline, BATCH)
+    budget = min(FIRST_PASS_SECONDS, FIRST_PASS_SHARE * q.remaining())
+    status, x, note = _search(q, active0, progress, device, 0, min(q.deadline, time.monotonic() + budget), BATCH)
+    if status != "unknown" or note != "timeout" or q.expired():
+        return status, x, note
+    q.count("second_pass")
+    return _search(q, active0, progress, device, LOOKAHEAD, q.deadline, LOOKAHEAD_BATCH)
+
+
+def _search(q: Query, active0, progress, device, lookahead: int, deadline: float, batch: int):
+    import time
+
     S, s, strict, owner = q.spec()
     K = len(q.disjuncts)
     lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
@@ -49,11 +77,11 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
     depth_q = np.zeros(1, dtype=int)
     width0 = np.where(q.hi > q.lo, q.hi - q.lo, 1.0)
     while lo_q.shape[0]:
-        if q.expired():
+        if time.monotonic() >= deadline:
             return "unknown", None, "timeout"
-        take = slice(0, BATCH)
+        take = slice(0, batch)
         lo, hi, active, depth = lo_q[take], hi_q[take], active_q[take], depth_q[take]
-        lo_q, hi_q, active_q, depth_q = lo_q[BATCH:], hi_q[BATCH:], active_q[BATCH:], depth_q[BATCH:]
+        lo_q, hi_q, active_q, depth_q = lo_q[batch:], hi_q[batch:], active_q[batch:], depth_q[batch:]
         q.count("boxes", lo.shape[0])
         if progress is not None:
             progress.update(lo.shape[0])
@@ -122,13 +150,14 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
         if not keep.any():
             continue
         lo, hi, active, depth, coef = lo[keep], hi[keep], active[keep], depth[keep], coef[keep]
-        if LOOKAHEAD:
-            dim = _lookahead_dims(q, lo, hi, active, (S, s), strict, owner, device, width0)
+        wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
+        rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
+        score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
+        score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
+        if lookahead:
+            shortlist = np.argsort(-score, axis=1)[:, :lookahead]
+            dim = _lookahead_dims(q, lo, hi, active, (S, s), owner, device, width0, shortlist)
         else:
-            wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
-            rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
-            score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
-            score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
             dim = np.argmax(score, axis=1)
         mid = (lo[np.arange(len(dim)), dim] + hi[np.arange(len(dim)), dim]) / 2
         lo2, hi1 = lo.copy(), hi.copy()
@@ -142,17 +171,20 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
     return "proved", None, None
 
 
-def _lookahead_dims(q, lo, hi, active, spec, strict, owner, device, width0):
-    """For each box, the input whose bisection leaves the better worse child (all inputs tried)."""
+def _lookahead_dims(q, lo, hi, active, spec, owner, device, width0, shortlist):
+    """For each box, the input among its ``shortlist`` (B, c) whose bisection closes most."""
     B, n = lo.shape
+    rows = np.arange(B)
     los, his = [], []
-    for i in range(n):
-        mid = (lo[:, i] + hi[:, i]) / 2
+    for c in range(shortlist.shape[1]):
+        i = shortlist[:, c]
+        mid = (lo[rows, i] + hi[rows, i]) / 2
         l2, h1 = lo.copy(), hi.copy()
-        h1[:, i] = mid
-        l2[:, i] = mid
+        h1[rows, i] = mid
+        l2[rows, i] = mid
         los += [lo, l2]
         his += [h1, hi]
+    n = shortlist.shape[1]
     out = _bound(q, np.vstack(los), np.vstack(his), spec, device)
     q.count("lookahead_boxes", out.spec_lower.shape[0])
     low = out.spec_lower  # (2 n B, m)
@@ -165,11 +197,11 @@ def _lookahead_dims(q, lo, hi, active, spec, strict, owner, device, width0):
     score = child[0::2] + child[1::2]  # (n, B): both children of each split
     # Ties (no split helps the hardest disjunct, or all children close) go to
     # the relatively widest input, so that no box is cut along one axis forever.
-    rel = ((hi - lo) / width0).T
-    best = np.max(np.where(np.isfinite(score), score, np.where(score > 0, 1e300, -1e300)), axis=0)
+    rel = np.take_along_axis((hi - lo) / width0, shortlist, axis=1).T  # (c, B)
+    best = np.max(score, axis=0)
     tied = np.isclose(score, best, rtol=1e-9, atol=1e-12) | (score == best)
     choice = np.where(tied & (rel > 0), rel, -1.0)
-    return np.argmax(choice, axis=0)
+    return shortlist[rows, np.argmax(choice, axis=0)]
 
 
 def _bound(q: Query, lo, hi, spec, device):
