@@ -23,11 +23,8 @@ Run ``python benchmarks/lp_core.py``; it prints a summary and writes
 
 from __future__ import annotations
 
-import os
-import platform
 import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +34,8 @@ import relucid as rl
 from relucid.geometry import lp
 from relucid.geometry.redundancy import redundancy_report
 
+import _machine  # benchmarks/_machine.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "lp_core.md"
@@ -45,26 +44,7 @@ N_REPLAY = 40  # per-row LPs replayed by both solvers in part (a)
 
 
 def machine() -> list[str]:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return [
-        f"- CPU: {cpu}; {os.cpu_count()} logical cores visible (HiGHS runs single-threaded here)",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {version('scipy')}, "
-        f"highspy {version('highspy')}",
-        f"- Platform: {platform.platform()}",
-        f"- Load average when the run started (other work on the machine shares the cores): {load()}",
-    ]
-
-
-def load() -> str:
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
+    return _machine.machine(" (HiGHS runs single-threaded here)", ["numpy", "scipy", "highspy"])
 
 
 # -- (a) redundancy removal of an MNIST region ------------------------------------

@@ -95,7 +95,6 @@ import csv  # noqa: E402
 import datetime as _dt  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
 import shlex  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -104,10 +103,11 @@ import traceback  # noqa: E402
 from collections import deque  # noqa: E402
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: E402
 from concurrent.futures.process import BrokenProcessPool  # noqa: E402
-from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+import _machine  # noqa: E402  (benchmarks/_machine.py, beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -332,34 +332,8 @@ def run_lanes(lanes: dict[str, deque], hard_limit: float, on_result) -> None:
 
 
 # -- report helpers -----------------------------------------------------------------
-def _ver(pkg: str) -> str:
-    try:
-        return version(pkg)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def load() -> str:
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def machine(extra: str = "") -> list[str]:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return [
-        f"- CPU: {cpu}; {os.cpu_count()} logical cores visible{extra}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {_ver('scipy')}, "
-        f"highspy {_ver('highspy')}, maraboupy {_ver('maraboupy')}, relucid {_ver('relucid')}",
-        f"- Platform: {platform.platform()}",
-        f"- Load average when the run started (other work on the machine shares the cores): {load()}",
-    ]
+    return _machine.machine(extra, ["numpy", "scipy", "highspy", "maraboupy", "relucid"])
 
 
 def command_line() -> str:
