@@ -777,7 +777,6 @@ def _solve_milp_forked(args, time_limit: float) -> MILPResult:
 
 
 def _solve_milp(c, A, row_lo, row_hi, lb, ub, integer, maximize, time_limit, stop_at_first, threads, presolve):
-    n = c.shape[0]
     h = _HighsClass()
     for name, value in (("output_flag", False), ("log_to_console", False), ("threads", int(threads)),
                         ("presolve", "on" if presolve else "off"), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0)):

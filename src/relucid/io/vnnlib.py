@@ -429,28 +429,28 @@ class _Parser:
                                                "upper bound (or give general linear input constraints)")
             if (lo <= hi).all():
                 return Box(lo, hi)
-        A = np.zeros((len(rows), n))
-        b = np.empty(len(rows))
-        for k, r in enumerate(rows):
-            for v, c in r.coefs.items():
-                A[k, v.index] = c
-            b[k] = r.rhs
-        return Polyhedron(A, b)
+        return Polyhedron(*_matrix(rows, n))
 
     def output_property(self, pieces: list[list[_Row]], n: int):
         from ..verify.properties import Conjunction, OutputAvoids  # lazy: verify builds on io
 
         disjuncts = []
         for rows in pieces:
-            C = np.zeros((len(rows), n))
-            d = np.empty(len(rows))
-            for k, r in enumerate(rows):
-                for v, c in r.coefs.items():
-                    C[k, v.index] = c
-                d[k] = r.rhs
+            C, d = _matrix(rows, n)
             disjuncts.append(Conjunction(C, d, np.array([r.strict for r in rows], dtype=bool)))
         name = self.source if self.source.startswith("<") else Path(self.source).name
         return OutputAvoids(tuple(disjuncts), description=f"VNN-LIB {name}")
+
+
+def _matrix(rows, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``sum(coefs) <= rhs`` over variables 0..n-1 as dense ``(A, b)``."""
+    A = np.zeros((len(rows), n))
+    b = np.empty(len(rows))
+    for k, r in enumerate(rows):
+        for v, c in r.coefs.items():
+            A[k, v.index] = c
+        b[k] = r.rhs
+    return A, b
 
 
 def _sum(terms, weights) -> tuple[dict, float]:

@@ -33,13 +33,13 @@ import numpy as np
 from ..bounds import input_box, pattern_phases
 from ..bounds.deeppoly import deeppoly_bounds
 from ..errors import InvalidValueError
-from ..geometry import Box, Polyhedron, PolyUnion
+from ..geometry import Box
 from ..network import Network
 from .attack import attack, lp_guided_attack
 from .input_split import input_split_search
 from .milp import milp_search
 from .properties import Property
-from .query import Query
+from .query import Query, input_pieces
 from .result import Result
 from .tighten import tighten_bounds
 
@@ -123,7 +123,7 @@ def verify(
     disjuncts = prop.violations(net.output_dim)
     prop.check(net.output_dim)
     phases = pattern_phases(net, pattern)
-    pieces = _pieces(net, input_set)
+    pieces = input_pieces(input_set, net.input_dim, "verify")
     if not pieces:
         return Result("proved", time=time.monotonic() - t0, method="empty-input",
                       note="the input set is empty: the property holds vacuously")
@@ -152,11 +152,11 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
             return _falsified(q, x, "attack")
         if q.expired():
             return Result("unknown", method="attack", note="timeout", stats=q.stats)
-    out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=q.spec()[:2])
+    S, s, strict, owner = q.spec()
+    out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=(S, s))
     if out.infeasible[0]:
         return Result("proved", method="bounds", stats=q.stats,
                       note="no input of the set follows the pattern: the property holds vacuously")
-    S, s, strict, owner = q.spec()
     safe = np.where(strict, out.spec_lower[0] >= 0, out.spec_lower[0] > 0)
     active = np.array([not safe[owner == k].any() for k in range(len(disjuncts))])
     q.stats["open_after_bounds"] = int(active.sum())
@@ -208,18 +208,6 @@ def _combine(results: list, n_pieces: int, elapsed: float) -> Result:
         methods = sorted({r.method for r in results})
         return Result("proved", time=elapsed, method="+".join(methods), note=note, stats=stats)
     return Result(status, last.counterexample, last.output, elapsed, "relucid", last.method, note, last.violated, stats)
-
-
-def _pieces(net: Network, input_set) -> list:
-    if isinstance(input_set, PolyUnion):
-        if input_set.dim != net.input_dim:
-            from ..errors import ShapeError
-
-            raise ShapeError(f"the input set has dimension {input_set.dim} but the network has {net.input_dim} inputs")
-        return list(input_set.pieces)
-    if isinstance(input_set, Polyhedron):
-        return [input_set]
-    raise InvalidValueError(f"verify: input_set must be a Box, Polyhedron or PolyUnion; got {type(input_set).__name__}")
 
 
 def _check_network(net: Network) -> None:

@@ -29,13 +29,14 @@ decides it exactly; so the search is complete.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..bounds.deeppoly import deeppoly_bounds
 from ..bounds._xp import to_numpy
 from ..bounds.contract import contract_boxes
 from .attack import descend_in_boxes
-from .confirm import confirm
 from .milp import milp_search
 from .query import Query
 
@@ -72,8 +73,6 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
 
     ``device``: bound each batch with torch on this device ("cuda", "cpu").
     """
-    import time
-
     if not LOOKAHEAD:
         return _search(q, active0, progress, device, 0, q.deadline, BATCH)
     budget = min(FIRST_PASS_SECONDS, FIRST_PASS_SHARE * q.remaining())
@@ -85,8 +84,6 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
 
 
 def _search(q: Query, active0, progress, device, lookahead: int, deadline: float, batch: int):
-    import time
-
     S, s, strict, owner = q.spec()
     K = len(q.disjuncts)
     lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
@@ -257,4 +254,4 @@ def _cuts(out, idx, active, owner):
     return np.concatenate(coefs, axis=1), np.concatenate(consts, axis=1)
 
 
-__all__ = ["input_split_search", "confirm"]
+__all__ = ["input_split_search"]

@@ -41,12 +41,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..errors import InvalidValueError, RelucidError, ShapeError
-from ..geometry import Box, Polyhedron, PolyUnion
+from ..errors import InvalidValueError, RelucidError
+from ..geometry import Box, Polyhedron
 from ..network import Network
 from ..regions.pattern import Pattern
 from ..tolerances import MEMBERSHIP_TOL
 from .properties import Conjunction, Property
+from .query import input_pieces
 from .result import Result
 
 __all__ = ["MarabouUnavailable", "verify_marabou"]
@@ -124,7 +125,7 @@ def verify_marabou(
                 f"the marabou engine handles relu, leaky_relu and identity layers only; "
                 f"layer {i}{name} is {layer.activation}"
             )
-    pieces = _pieces(input_set, net.input_dim)
+    pieces = input_pieces(input_set, net.input_dim, "verify_marabou")
     if not isinstance(prop, Property):
         raise InvalidValueError(f"verify_marabou: prop must be a relucid Property; got {type(prop).__name__}")
     prop.check(net.output_dim)
@@ -207,21 +208,6 @@ def verify_marabou(
 
 
 # -- input set ------------------------------------------------------------------
-def _pieces(input_set, dim: int) -> list[Polyhedron]:
-    if isinstance(input_set, PolyUnion):
-        pieces = list(input_set.pieces)
-        if input_set.dim != dim:
-            raise ShapeError(f"verify_marabou: the input set has dimension {input_set.dim} but the network takes {dim} inputs")
-        return pieces
-    if isinstance(input_set, Polyhedron):
-        if input_set.dim != dim:
-            raise ShapeError(f"verify_marabou: the input set has dimension {input_set.dim} but the network takes {dim} inputs")
-        return [input_set]
-    raise InvalidValueError(
-        f"verify_marabou: the input set must be a Box, Polyhedron or PolyUnion; got {type(input_set).__name__}"
-    )
-
-
 def _input_bounds(piece: Polyhedron) -> tuple[np.ndarray, np.ndarray] | None:
     """Variable bounds for the inputs: the box itself, or a polyhedron's bounding box; None when empty."""
     lo, hi = piece.bounding_box()

@@ -117,10 +117,13 @@ class Encoding:
         self.rows, self.cols, self.vals = rows, cols, vals
         self.row_lo, self.row_hi = rlo, rhi
         self.n_unstable = n_unstable
+        self._matrix = None
 
     def matrix(self):
-        """The constraint matrix (CSR) of the encoding so far."""
-        return sp.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.row_lo), len(self.lb)))
+        """The constraint matrix (CSR) of the encoding (built once; the encoding does not change)."""
+        if self._matrix is None:
+            self._matrix = sp.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.row_lo), len(self.lb)))
+        return self._matrix
 
     def expression(self, w) -> np.ndarray:
         """Objective vector of ``w · (outputs of the last encoded layer)``."""
@@ -129,44 +132,33 @@ class Encoding:
         np.add.at(c, self.out_idx[live], w[live] * self.out_coef[live])
         return c
 
+    def with_margin(self, conj: Conjunction, t_lower: float):
+        """The encoding plus ``C y + t <= d`` with a margin column ``t`` in ``[t_lower, 1]``.
+
+        Returns ``(c, A, row_lo, row_hi, lb, ub)`` with ``c`` selecting ``t`` (to maximise).
+        """
+        M = self.matrix()
+        rows = np.array([np.append(self.expression(c), 1.0) for c in conj.C])
+        A = sp.vstack([sp.hstack([M, sp.csr_matrix((M.shape[0], 1))]), sp.csr_matrix(rows)], format="csr")
+        row_lo = np.append(self.row_lo, np.full(len(conj), -_INF))
+        row_hi = np.append(self.row_hi, conj.d)
+        c = np.zeros(A.shape[1])
+        c[-1] = 1.0
+        return c, A, row_lo, row_hi, np.append(self.lb, t_lower), np.append(self.ub, 1.0)
+
     def relaxation_point(self, conj: Conjunction, time_limit: float | None = None):
         """The LP relaxation's input maximising the margin of ``conj`` (None if infeasible)."""
         from ..geometry.lp import LPModel
 
-        M = self.matrix()
-        rows = np.array([np.append(self.expression(c), 1.0) for c in conj.C])
-        A = sp.vstack([sp.hstack([M, sp.csr_matrix((M.shape[0], 1))]), sp.csr_matrix(rows)])
-        lo = np.append(self.row_lo, np.full(len(conj), -_INF))
-        hi = np.append(self.row_hi, conj.d)
-        model = LPModel.from_sparse(A, lo, hi, np.append(self.lb, -_INF), np.append(self.ub, 1.0),
-                                    time_limit=time_limit)
-        c = np.zeros(A.shape[1])
-        c[-1] = 1.0
-        r = model.optimize(c, maximize=True)
+        c, A, row_lo, row_hi, lb, ub = self.with_margin(conj, -_INF)
+        r = LPModel.from_sparse(A, row_lo, row_hi, lb, ub, time_limit=time_limit).optimize(c, maximize=True)
         return (r.x[: self.n_in], r.value) if r.ok else (None, None)
 
     def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True, presolve: bool = True):
-        """Search for an input whose output satisfies ``conj`` (its closure)."""
-        rows, cols, vals = list(self.rows), list(self.cols), list(self.vals)
-        rlo, rhi = list(self.row_lo), list(self.row_hi)
-        lb, ub, integer = self.lb + [0.0], self.ub + [1.0], self.integer + [False]
-        t = len(lb) - 1
-        r = len(rlo)
-        live = self.out_idx >= 0
-        for i in range(len(conj)):
-            coef = conj.C[i, live] * self.out_coef[live]
-            nz = np.flatnonzero(coef)
-            idx = list(self.out_idx[live][nz]) + [t]
-            rows.extend([r] * len(idx))
-            cols.extend(idx)
-            vals.extend(list(coef[nz]) + [1.0])
-            rlo.append(-_INF)
-            rhi.append(conj.d[i])
-            r += 1
-        A = sp.csr_matrix((vals, (rows, cols)), shape=(r, len(lb)))
-        c = np.zeros(len(lb))
-        c[t] = 1.0
-        return solve_milp(c, A, rlo, rhi, lb, ub, integer, maximize=True,
+        """Search for an input whose output satisfies ``conj`` (its closure): margin ``t >= 0``, maximised."""
+        c, A, row_lo, row_hi, lb, ub = self.with_margin(conj, 0.0)
+        integer = self.integer + [False]
+        return solve_milp(c, A, row_lo, row_hi, lb, ub, integer, maximize=True,
                           time_limit=time_limit, stop_at_first=stop_at_first, presolve=presolve)
 
 

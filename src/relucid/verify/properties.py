@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_float_array, batch_input, check_finite, readonly
+from .._validate import as_float_array, check_finite, readonly
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron
 
@@ -83,6 +83,14 @@ class Conjunction:
         return " and ".join(_row_text(c, dv, s, names) for c, dv, s in zip(self.C, self.d, self.strict))
 
 
+def first_satisfied(conjunctions, Y) -> np.ndarray:
+    """For each output (row of ``Y``), the index of the first conjunction it satisfies exactly, or -1."""
+    out = np.full(Y.shape[0], -1, dtype=int)
+    for k, conj in enumerate(conjunctions):
+        out[(out < 0) & conj.satisfied(Y)] = k
+    return out
+
+
 class Property:
     """Base class: a property given by its violation set (a union of conjunctions)."""
 
@@ -105,11 +113,7 @@ class Property:
     def violated_by(self, Y) -> np.ndarray:
         """Index of the first violation each output lies in, or -1: int array (n,)."""
         Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
-        out = np.full(Y.shape[0], -1, dtype=int)
-        for k, conj in enumerate(self.violations(Y.shape[1])):
-            hit = (out < 0) & conj.satisfied(Y)
-            out[hit] = k
-        return out
+        return first_satisfied(self.violations(Y.shape[1]), Y)
 
     def holds_at(self, Y) -> np.ndarray:
         """Whether the property holds at each output of a batch (exact float64 comparison)."""

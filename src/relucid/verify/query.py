@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InvalidValueError, ShapeError
+from ..geometry import Polyhedron, PolyUnion
 from ..network import Network
-from .properties import Conjunction
+from .properties import first_satisfied
 
 
 @dataclass
@@ -60,12 +62,6 @@ class Query:
             owner.append(np.full(len(conj), k))
         return np.vstack(rows), np.concatenate(consts), np.concatenate(strict), np.concatenate(owner)
 
-    def violated_by(self, Y) -> np.ndarray:
-        Y = np.atleast_2d(Y)
-        out = np.full(Y.shape[0], -1, dtype=int)
-        for k, conj in enumerate(self.disjuncts):
-            out[(out < 0) & conj.satisfied(Y)] = k
-        return out
 
     def check_points(self, X) -> np.ndarray:
         """For each input, the disjunct it violates, or -1; every check exact in float64.
@@ -87,9 +83,24 @@ class Query:
                 ok &= ~((ph == 1) & ~(Z > 0)).any(axis=1)
                 ok &= ~((ph == 0) & (Z > 0)).any(axis=1)
             H = layer.activate(Z)
-        out = self.violated_by(H)
+        out = first_satisfied(self.disjuncts, H)
         out[~ok] = -1
         return out
+
+
+def input_pieces(input_set, dim: int, who: str) -> list:
+    """The pieces of an input set (a Box/Polyhedron is one piece), checked against ``dim`` inputs."""
+    if isinstance(input_set, PolyUnion):
+        pieces = list(input_set.pieces)
+    elif isinstance(input_set, Polyhedron):
+        pieces = [input_set]
+    else:
+        raise InvalidValueError(
+            f"{who}: input_set must be a Box, Polyhedron or PolyUnion; got {type(input_set).__name__}"
+        )
+    if input_set.dim != dim:
+        raise ShapeError(f"{who}: the input set has dimension {input_set.dim} but the network has {dim} inputs")
+    return pieces
 
 
 def disjunct_scores(q: Query, Y) -> np.ndarray:

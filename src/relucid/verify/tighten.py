@@ -14,6 +14,8 @@ loosened by :data:`BOUND_SLACK` (relative to its size) before it is used.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..geometry.lp import LPModel, LPStatus
@@ -26,8 +28,6 @@ BOUND_SLACK = 1e-7
 
 def tighten_bounds(q: Query, layer_bounds: list, budget: float) -> list:
     """Tighter copies of ``layer_bounds`` (stops early, keeping what it has, after ``budget`` seconds)."""
-    import time
-
     stop = min(q.deadline, time.monotonic() + budget)
     bounds = [(L.copy(), U.copy()) for L, U in layer_bounds]
     net = q.net
