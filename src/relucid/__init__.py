@@ -12,9 +12,12 @@ from .errors import (
     UnsupportedOperatorError,
 )
 from .bounds import bounds
+from .bounds.forward_backward import Contraction, contract_intervals
 from .geometry import Box, Polyhedron, PolyUnion
 from .io import from_sklearn, from_torch, load, load_vnnlib, save
 from .network import Dense, Network
+from .preimage import Preimage, preimage
+from .preimage_layers import preimage_layers
 from .regions import Pattern, Region, adjacent_regions, pattern, region, regions
 from .verify import ClassWins, Conjunction, OutputAvoids, OutputIn, Property, Result, verify
 
@@ -22,6 +25,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box",
+    "Contraction",
+    "Preimage",
+    "contract_intervals",
+    "preimage",
+    "preimage_layers",
     "ClassWins",
     "Conjunction",
     "OutputAvoids",

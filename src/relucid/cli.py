@@ -100,6 +100,18 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--progress", action="store_true", help="show a progress bar")
     s.set_defaults(func=cmd.verify)
 
+    s = sub.add_parser("preimage", parents=[common], help="every input whose output lies in a polyhedral set")
+    s.add_argument("net")
+    s.add_argument("--output", required=True, help='output constraints, e.g. "y0 <= y1" (outputs y0, y1, ...)')
+    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.add_argument("--method", choices=("exact", "under", "box"), default="exact")
+    s.add_argument("--max-pieces", type=int, default=None, help="under: pieces to return (default 10)")
+    s.add_argument("--timeout", type=float, default=None, help="seconds (exact: stop early, marked incomplete)")
+    s.add_argument("--show", type=int, default=5, help="pieces printed in the text output (default 5)")
+    s.add_argument("--plot", help="write a PNG of the preimage (1-D and 2-D inputs)")
+    s.add_argument("--progress", action="store_true", help="show a progress bar")
+    s.set_defaults(func=cmd.preimage)
+
     s = sub.add_parser("tour", parents=[common], help="the main job on the shipped example")
     s.add_argument("--example", default="moons", help="shipped example name (default: moons)")
     s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")

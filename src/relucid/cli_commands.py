@@ -112,6 +112,59 @@ def regions(args) -> int:
     return 0
 
 
+def preimage(args) -> int:
+    from .geometry.parse import format_row
+    from .preimage import as_domain, as_output_set, preimage as run_preimage
+
+    net = load_network(args.net)
+    ys = as_output_set(net, args.output)
+    domain = as_domain(net, args.domain) if args.domain else None
+    pre = run_preimage(net, parse_constraints(args.output, net.output_dim, var="y"), domain, method=args.method,
+                       max_pieces=args.max_pieces, timeout=args.timeout, progress=args.progress)
+    s = pre.stats
+    where = f" within {args.domain!r}" if args.domain else ""
+    lines = [f"preimage of {{{args.output}}}{where} ({args.method}): {len(pre)} pieces"]
+    if len(pre) == 0:
+        if args.method == "under" and not s.complete:
+            lines.append("no piece found before the limit (an under-approximation proves nothing when empty)")
+        elif s.complete:
+            lines.append("EMPTY: no input" + (" in the domain" if args.domain else "") + " maps into the output set (proof)")
+    lines.append(f"explored {s.explored}, pruned {s.pruned}, returned {s.returned}, {s.lps} LPs, {s.time:.3f} s"
+                 + ("" if s.complete else " (stopped early: an under-approximation)"))
+    names = [f"x{i}" for i in range(net.input_dim)]
+    for k, piece in enumerate(pre.pieces[: args.show]):
+        rows = "; ".join(format_row(a, b, names) for a, b in zip(piece.A, piece.b))
+        lines.append(f"  piece {k}: {rows}")
+    if len(pre) > args.show:
+        lines.append(f"  ... {len(pre) - args.show} more (--show N, or --json for all)")
+    payload = pre.to_dict()
+    payload["output"] = args.output
+    payload["domain"] = args.domain
+    if args.plot:
+        _plot_preimage(net, pre, ys, domain, args.plot)
+        lines.append(f"plot written to {args.plot}")
+        payload["plot"] = args.plot
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _plot_preimage(net, pre, ys, domain, path) -> None:
+    from .errors import InvalidValueError
+    from .geometry import PolyUnion
+    from .plot import plot_preimage
+
+    if net.input_dim > 2:
+        raise InvalidValueError(f"--plot: only 1-D and 2-D inputs can be drawn; the network takes {net.input_dim}")
+    lo, hi = domain.bounding_box() if domain is not None else (np.full(net.input_dim, -np.inf), np.full(net.input_dim, np.inf))
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        plo, phi = pre.bounding_box()
+        span = np.where(np.isfinite(plo) & np.isfinite(phi), np.maximum(phi - plo, 1.0), 10.0)
+        lo = np.where(np.isfinite(lo), lo, np.where(np.isfinite(plo), plo - 0.25 * span, -5.0))
+        hi = np.where(np.isfinite(hi), hi, np.where(np.isfinite(phi), phi + 0.25 * span, 5.0))
+    ax = plot_preimage(net, pre, lo, hi, output_set=PolyUnion(ys))
+    ax.figure.savefig(path, dpi=130, bbox_inches="tight")
+
+
 def verify(args) -> int:
     from .io.vnnlib import load_vnnlib
     from .regions.pattern import Pattern

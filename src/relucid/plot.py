@@ -98,3 +98,158 @@ def class_pieces(reg: Region) -> list[tuple[int, np.ndarray]]:
         if len(verts) >= 3:
             pieces.append((c, verts))
     return pieces
+
+
+# -- preimages ---------------------------------------------------------------------
+
+def _axes(ax, figsize=(6, 6)):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _clipped_polygons(union, lo, hi) -> list[np.ndarray]:
+    """Vertices of each 2-D piece of ``union`` cut to the box ``[lo, hi]`` (pieces may be unbounded)."""
+    from .geometry import Box
+
+    view = Box(lo, hi)
+    out = []
+    for piece in union:
+        clipped = piece.intersect(view)
+        ball = clipped.chebyshev_center()
+        if ball.center is None or ball.radius <= 1e-12:
+            continue
+        verts = clipped.vertices()
+        if len(verts) >= 3:
+            out.append(verts)
+    return out
+
+
+def _clipped_intervals(union, lo: float, hi: float) -> list[tuple[float, float]]:
+    """Each 1-D piece of ``union`` as an interval cut to ``[lo, hi]``."""
+    out = []
+    for piece in union:
+        plo, phi = piece.bounding_box()
+        a, b = max(float(plo[0]), lo), min(float(phi[0]), hi)
+        if a <= b:
+            out.append((a, b))
+    return out
+
+
+def plot_union(union, lo, hi, *, ax=None, color="tab:blue", alpha=0.35, edgecolor="k", label=None):
+    """Draw a 1-D or 2-D PolyUnion inside the view box ``[lo, hi]``."""
+    from matplotlib.patches import Polygon
+
+    ax = _axes(ax)
+    lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
+    if union.dim == 1:
+        for k, (a, b) in enumerate(_clipped_intervals(union, lo[0], hi[0])):
+            ax.axvspan(a, b, color=color, alpha=alpha, label=label if k == 0 else None)
+        ax.set_xlim(lo[0], hi[0])
+    elif union.dim == 2:
+        for k, verts in enumerate(_clipped_polygons(union, lo, hi)):
+            ax.add_patch(Polygon(verts, closed=True, facecolor=color, alpha=alpha, edgecolor=edgecolor,
+                                 linewidth=0.5, label=label if k == 0 else None))
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal", adjustable="box")
+    else:
+        raise InvalidValueError(f"plot_union: only 1-D and 2-D sets can be drawn; got dimension {union.dim}")
+    return ax
+
+
+def plot_preimage(net, pre, lo, hi, *, output_set=None, ax=None, n_samples=4000, rng=0, title=None):
+    """The preimage's pieces over the view box ``[lo, hi]`` with samples coloured by ``N(x) ∈ Y``.
+
+    ``output_set`` (the Y that ``pre`` inverts) colours the samples; without
+    it the samples are coloured by ``pre.contains``. 1-D inputs also show the
+    network's outputs over the box.
+    """
+    from .preimage import as_output_set
+
+    ax = _axes(ax, figsize=(7, 4) if net.input_dim == 1 else (6, 6))
+    lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
+    gen = np.random.default_rng(rng)
+    X = lo + (hi - lo) * gen.random((n_samples, net.input_dim))
+    if output_set is not None:
+        ys = as_output_set(net, output_set)
+        Yv = net(X)
+        inside = np.zeros(len(X), dtype=bool)
+        for Y in ys:
+            inside |= Y.contains(Yv)
+    else:
+        inside = pre.contains(X)
+    plot_union(pre, lo, hi, ax=ax, label=f"preimage ({len(pre)} pieces)")
+    if net.input_dim == 1:
+        order = np.argsort(X[:, 0])
+        Yv = net(X[order])
+        for j in range(min(net.output_dim, 4)):
+            ax.plot(X[order, 0], Yv[:, j], lw=1, label=f"y{j}")
+        ax.scatter(X[inside, 0], np.zeros(inside.sum()), s=4, color="tab:green", label="N(x) ∈ Y")
+        ax.scatter(X[~inside, 0], np.zeros((~inside).sum()), s=4, color="tab:red", label="N(x) ∉ Y")
+        ax.set_xlabel("x0")
+    else:
+        ax.scatter(X[inside, 0], X[inside, 1], s=3, color="tab:green", label="N(x) ∈ Y")
+        ax.scatter(X[~inside, 0], X[~inside, 1], s=3, color="tab:red", label="N(x) ∉ Y")
+        ax.set_xlabel("x0")
+        ax.set_ylabel("x1")
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title(title or f"preimage: {len(pre)} pieces ({pre.kind})")
+    return ax
+
+
+def plot_stages(stages, views, *, ncols: int = 3, size: float = 3.6):
+    """One panel per backward step of :func:`relucid.preimage_layers` whose space is 1-D or 2-D.
+
+    ``views`` maps a stage's space name (``"y"``, ``"z1"``, ``"h0"``, ``"x"``)
+    to its view box ``(lo, hi)``. Returns the figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    shown = [s for s in stages if s.union.dim in (1, 2) and s.space in views]
+    nrows = max(1, -(-len(shown) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax, stage in zip(axes.ravel(), shown):
+        lo, hi = views[stage.space]
+        plot_union(stage.union, lo, hi, ax=ax)
+        ax.set_title(f"{stage.label}\n{len(stage.union)} pieces in {stage.space}-space", fontsize=8)
+    for ax in axes.ravel()[len(shown):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_contraction(contraction, *, size: float = 2.2, max_blocks: int | None = None):
+    """Interval of every neuron against the iteration (Forets & Schilling, Fig. 8). Returns the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    hist = contraction.history
+    names = contraction.names
+    cols = [(b, i) for b, (lo, _) in enumerate(hist[0]) for i in range(len(lo))]
+    if max_blocks is not None:
+        cols = [(b, i) for b, i in cols if b < max_blocks]
+    fig, axes = plt.subplots(1, len(cols), figsize=(size * len(cols), size), squeeze=False)
+    t = np.arange(len(hist))
+    for ax, (b, i) in zip(axes[0], cols):
+        lo = np.array([step[b][0][i] for step in hist])
+        hi = np.array([step[b][1][i] for step in hist])
+        ax.plot(t, lo, "b.-", lw=1)
+        ax.plot(t, hi, "r.-", lw=1)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.fill_between(t[ok], lo[ok], hi[ok], color="0.85")
+        ax.set_title(f"{names[b]}[{i}]", fontsize=8)
+        ax.set_xlabel("iteration", fontsize=7)
+    fig.suptitle("empty: constraints incompatible" if contraction.empty else "forward-backward contraction", fontsize=9)
+    fig.tight_layout()
+    return fig

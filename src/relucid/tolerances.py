@@ -43,3 +43,11 @@ ZERO_ROW_TOL: float = 1e-12
 #: Float64 agreement of two affine maps computed in different orders
 #: (e.g. ``net(x)`` against ``W x + b`` of the region of ``x``).
 AFFINE_ATOL: float = 1e-9
+
+#: A side of a neuron's hyperplane whose deepest point over a piece is within
+#: this (relative to the magnitude of the pre-activation's terms) of the
+#: hyperplane is treated as a sliver and not split off: it lies in the other
+#: side's closure up to this distance. 1e-9 sits above HiGHS' feasibility
+#: tolerance scaled by a unit-size problem, far below the 1e-7 boundary band
+#: that membership tests leave out.
+SLIVER_TOL: float = 1e-9

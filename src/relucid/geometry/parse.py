@@ -153,3 +153,28 @@ def _var_index(name: str, dim: int, var: str, where: str) -> int:
             f"constraints: {where} uses {name!r} but there are only {dim} variables ({var}0..{var}{dim - 1})"
         )
     return idx
+
+
+def format_row(a, b: float, names=None, *, var: str = "x", digits: int = 4, drop_below: float = 0.0) -> str:
+    """One row ``a · v <= b`` as text, e.g. ``"0.5*x0 - 1.2*x1 <= 3"`` (parseable by :func:`parse_constraints`
+    when ``names`` is None).
+
+    Coefficients with ``|a_i| <= drop_below * max|a|`` are left out (the
+    rendering then says ``(+ small terms)``); the default keeps every non-zero term.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    names = [f"{var}{i}" for i in range(a.shape[0])] if names is None else list(names)
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    terms, dropped = [], False
+    for i in np.flatnonzero(a):
+        if abs(a[i]) <= drop_below * scale:
+            dropped = True
+            continue
+        coef = f"{abs(a[i]):.{digits}g}"
+        body = names[i] if coef == "1" else f"{coef}*{names[i]}"
+        sign = "-" if a[i] < 0 else "+"
+        terms.append(f"- {body}" if sign == "-" and not terms else (body if not terms else f"{sign} {body}"))
+    lhs = " ".join(terms) if terms else "0"
+    if dropped:
+        lhs += " (+ small terms)"
+    return f"{lhs} <= {float(b):.{digits}g}"
