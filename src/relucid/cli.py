@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"relucid: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("relucid: interrupted", file=sys.stderr)
         return 130

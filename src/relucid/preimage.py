@@ -73,8 +73,8 @@ class PreimageStats:
     """What the search did.
 
     ``explored``: non-empty pieces the search held, counted once per layer
-    boundary they reached (a piece with all phases of layers ``0..l`` fixed),
-    plus one per leaf tested against a piece of ``Y``. ``pruned``: candidate
+    boundary they reached (a piece with all phases of layers ``0..l`` fixed;
+    a piece tested against ``k`` pieces of ``Y`` counts as ``k`` leaves). ``pruned``: candidate
     pieces discarded as empty (a side of a neuron that the piece does not
     cross, a leaf whose image misses ``Y``). ``returned``: pieces in the
     result. ``lps``: linear programs solved. ``stable``: neurons fixed by
@@ -427,13 +427,15 @@ class _ForwardSearch:
             return [_Piece(piece.A, piece.b, piece.witnesses, G, g, piece.bits, piece.poly)]
         fixed = self.fixed[k]
         # (rows A, rows b, witnesses, phases +1 on / -1 off / 0 undecided, polygon or None)
-        partial = [(piece.A, piece.b, piece.witnesses, fixed.copy(), piece.poly)]
-        split = self._split_polygon if piece.poly is not None else self._split
-        for i in np.flatnonzero(fixed == 0):
-            nxt = []
-            for node in partial:
-                nxt.extend(split(*node, i, G[i], g[i]))
-            partial = nxt
+        if piece.poly is not None:
+            partial = self._split_polygon_layer(piece.A, piece.b, piece.witnesses, fixed.copy(), piece.poly, G, g)
+        else:
+            partial = [(piece.A, piece.b, piece.witnesses, fixed.copy(), None)]
+            for i in np.flatnonzero(fixed == 0):
+                nxt = []
+                for node in partial:
+                    nxt.extend(self._split(*node, i, G[i], g[i]))
+                partial = nxt
         alpha = layer.off_slope
         out = []
         for A, b, W, phase, poly in partial:
@@ -481,24 +483,45 @@ class _ForwardSearch:
             start = stop
         return keep
 
-    def _split_polygon(self, A, b, W, phase, poly, i, gi, ci):
-        """:meth:`_split` for a polygon: the vertices decide, clipping makes the children (no LP)."""
-        z = poly.verts @ gi + ci
-        scale = 1.0 + np.abs(poly.verts) @ np.abs(gi) + abs(ci)
-        on_full = bool(np.any(z > SLIVER_TOL * scale))
-        off_full = bool(np.any(z < -SLIVER_TOL * scale))
-        if not (on_full and off_full):
-            self.stats.pruned += 1
-            phase = phase.copy()
-            phase[i] = 1 if on_full else -1
-            return [(A, b, W, phase, poly)]
+    def _split_polygon_layer(self, A, b, W, phase, poly, G, g):
+        """All sub-pieces of one polygon for a layer's undecided neurons: vertex values decide, clipping splits.
+
+        A neuron is split only where the polygon has vertices strictly on
+        both sides of its line (beyond :data:`SLIVER_TOL`, relative); after a
+        split, each child re-tests only the neurons that still crossed its
+        parent. No LP.
+        """
         out = []
-        for on in (True, False):
-            A2, b2, _, phase2 = self._side(A, b, W, phase, i, gi, ci, on)
-            row = A2.shape[0] - 1
-            child = poly.clip(A2[row], b2[row], row)
-            if isinstance(child, Polygon2D):
-                out.append((A2, b2, child.verts[:1], phase2, child))
+        stack = [(A, b, phase, poly, np.flatnonzero(phase == 0))]
+        while stack:
+            A, b, phase, poly, cand = stack.pop()
+            if cand.size == 0:
+                out.append((A, b, poly.verts[:1], phase, poly))
+                continue
+            Gc, gc = G[cand], g[cand]
+            Z = poly.verts @ Gc.T + gc  # (vertices, candidates)
+            scale = SLIVER_TOL * (1.0 + np.abs(poly.verts) @ np.abs(Gc).T + np.abs(gc))
+            on_full = (Z > scale).any(axis=0)
+            off_full = (Z < -scale).any(axis=0)
+            crossing = on_full & off_full
+            settled = ~crossing
+            if settled.any():
+                phase = phase.copy()
+                phase[cand[settled]] = np.where(on_full[settled], 1, -1)
+                self.stats.pruned += int(settled.sum())
+            rest = cand[crossing]
+            if rest.size == 0:
+                out.append((A, b, poly.verts[:1], phase, poly))
+                continue
+            i, rest = rest[0], rest[1:]
+            for on in (False, True):
+                phase2 = phase.copy()
+                phase2[i] = 1 if on else -1
+                row, rhs = (-G[i], g[i]) if on else (G[i], -g[i])
+                r = A.shape[0]
+                child = poly.clip(row, rhs, r)
+                if isinstance(child, Polygon2D):
+                    stack.append((np.vstack([A, row[None, :]]), np.append(b, rhs), phase2, child, rest))
         return out
 
     def _split(self, A, b, W, phase, poly, i, gi, ci):
@@ -561,9 +584,9 @@ class _ForwardSearch:
     def _leaf(self, piece: _Piece):
         """The piece's part of ``{x : M x + m ∈ Y}``, one polyhedron per non-empty piece of ``Y``."""
         out = []
-        for Y in self.ys:
+        for j, Y in enumerate(self.ys):
             rows = _affine_rows(Y, piece.M, piece.m)
-            self.stats.explored += 1
+            self.stats.explored += j > 0  # the piece itself was counted when its last layer was fixed
             if rows is None:
                 self.stats.pruned += 1
                 continue

@@ -177,4 +177,4 @@ def format_row(a, b: float, names=None, *, var: str = "x", digits: int = 4, drop
     lhs = " ".join(terms) if terms else "0"
     if dropped:
         lhs += " (+ small terms)"
-    return f"{lhs} <= {float(b):.{digits}g}"
+    return f"{lhs} <= {float(b) + 0.0:.{digits}g}"  # + 0.0 turns -0 into 0
