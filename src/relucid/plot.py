@@ -253,3 +253,80 @@ def plot_contraction(contraction, *, size: float = 2.2, max_blocks: int | None =
     fig.suptitle("empty: constraints incompatible" if contraction.empty else "forward-backward contraction", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# -- region maps from a planar subdivision ----------------------------------------
+
+def class_polygons(sub):
+    """Split every face of a :class:`~relucid.regions.planar.PlanarSubdivision` by the winning class.
+
+    Inside face ``i`` the network is ``W_i p + c_i`` (plane coordinates), so
+    class ``k`` wins on the sub-polygon cut by ``(W_j - W_k) p <= c_k - c_j``
+    for all ``j != k``. Returns ``(pieces, boundary)``: ``pieces`` a list of
+    ``(face, class, vertices)``, ``boundary`` a list of segments ``(2, 2)`` on
+    which two classes tie (the decision boundary, exact up to rounding).
+    Single-output networks are split at ``y0 = 0`` (class 1 where ``y0 > 0``).
+    """
+    from .geometry.polygon import Polygon2D
+
+    W, c = sub.affine
+    if W.shape[1] == 1:
+        W = np.concatenate([np.zeros_like(W), W], axis=1)
+        c = np.concatenate([np.zeros_like(c), c], axis=1)
+    n_cls = W.shape[1]
+    pieces, boundary = [], []
+    for i, verts in enumerate(sub.polygons()):
+        face = Polygon2D(verts, np.zeros(len(verts), dtype=np.int64))
+        if n_cls == 1:
+            pieces.append((i, 0, verts))
+            continue
+        centre_scores = W[i] @ verts.mean(axis=0) + c[i]
+        for k in np.argsort(-centre_scores):  # the likely winner first: most faces have one class only
+            poly = face
+            for j in range(n_cls):
+                if j == k or not isinstance(poly, Polygon2D):
+                    continue
+                poly = poly.clip(W[i, j] - W[i, k], c[i, k] - c[i, j], row=1)
+            if not isinstance(poly, Polygon2D):
+                continue
+            pieces.append((i, int(k), poly.verts))
+            V, E = poly.verts, poly.edges
+            for e in np.flatnonzero(E == 1):
+                boundary.append(np.array([V[e], V[(e + 1) % len(V)]]))
+    return pieces, boundary
+
+
+def plot_subdivision(sub, *, ax=None, data=None, class_names=None, title=None, outline: bool = True):
+    """The "honeycomb": every linear region of a planar subdivision, coloured by predicted class.
+
+    Regions get slightly different shades of their class colour, region
+    edges are thin grey lines and the decision boundary is black. ``data``:
+    ``(X, y)`` points in plane coordinates drawn on top.
+    """
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    ax = _axes(ax)
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab10")
+    pieces, boundary = class_polygons(sub)
+    shade = 0.8 + 0.2 * np.random.default_rng(0).random(len(sub))
+    colours = [np.clip(np.array(cmap(k % 10)[:3]) * shade[i] + 0.12, 0, 1) for i, k, _ in pieces]
+    ax.add_collection(PolyCollection([v for _, _, v in pieces], facecolors=colours, edgecolors="none"))
+    if outline:
+        ax.add_collection(PolyCollection(sub.polygons(), facecolors="none", edgecolors="0.35", linewidths=0.25))
+    if boundary:
+        ax.add_collection(LineCollection(boundary, colors="k", linewidths=1.2))
+    if data is not None:
+        X, y = data
+        for k in np.unique(y):
+            sel = y == k
+            label = class_names[int(k)] if class_names is not None else f"class {int(k)}"
+            ax.scatter(X[sel, 0], X[sel, 1], s=6, color=cmap(int(k) % 10), edgecolor="k", linewidth=0.2, label=label)
+        ax.legend(loc="upper right", fontsize=8, markerscale=2)
+    lo, hi = sub.vertices.min(axis=0), sub.vertices.max(axis=0)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_title(title or f"{len(sub)} linear regions (colour: predicted class; black: decision boundary)", fontsize=9)
+    return ax
