@@ -1,8 +1,9 @@
 """Activation patterns, the region of a pattern, adjacent regions, enumeration."""
 
 from .enumerate import IncompleteEnumerationWarning, regions
-from .marching import Adjacency, adjacent_regions, facet_point, facet_points, is_full_dimensional
+from .marching import Adjacency, adjacent_regions, facet_point, facet_points, is_full_dimensional, is_realised
 from .pattern import Pattern, activation_bits, neuron_names, pattern
+from .planar import PlanarSubdivision, planar_regions
 from .region import Facet, Region, region
 
 __all__ = [
@@ -10,14 +11,17 @@ __all__ = [
     "Facet",
     "IncompleteEnumerationWarning",
     "Pattern",
+    "PlanarSubdivision",
     "Region",
     "activation_bits",
     "adjacent_regions",
     "facet_point",
     "facet_points",
     "is_full_dimensional",
+    "is_realised",
     "neuron_names",
     "pattern",
+    "planar_regions",
     "region",
     "regions",
 ]

@@ -1,13 +1,27 @@
 """Every linear region of a network inside a bounded domain.
 
-Breadth-first marching over the adjacency graph of full-dimensional
-regions: start from the region of the domain's Chebyshev centre, cross each
-non-redundant neuron facet, and keep the regions not seen before. The
-full-dimensional cells of a hyperplane-like arrangement inside a convex
-domain are connected through their facets, so the search finds all of them.
-As a guard against degenerate arrangements (see
-:mod:`relucid.regions.marching`), the domain is also probed with random
-points after the search, and any pattern not yet seen seeds a new search.
+Two methods, chosen by ``method``:
+
+- ``"planar"`` (the default, ``"auto"``, for networks with two inputs): the
+  planar subdivision of :mod:`relucid.regions.planar` computes every region of
+  the domain polygon without a linear program, and each is yielded as a
+  :class:`Region` built from its pattern (``region(net, pattern, domain)``, no
+  LP either). Decision: ``rl.regions`` keeps its contract (an iterator of
+  ``Region`` objects), and 2-D inputs take the fast path, which is exact and
+  also right where marching's closed polytopes are not (a neuron whose
+  pre-activation is identically zero on a region). Callers that only need
+  counts, patterns, polygons or affine maps should call
+  :func:`~relucid.regions.planar.planar_regions` directly and skip building
+  Region objects. Networks of any other input dimension are unchanged.
+- ``"march"`` (the default for every other input dimension): breadth-first
+  marching over the adjacency graph of full-dimensional regions: start from
+  the region of the domain's Chebyshev centre, cross each non-redundant
+  neuron facet, and keep the regions not seen before. The full-dimensional
+  cells of a hyperplane-like arrangement inside a convex domain are connected
+  through their facets, so the search finds all of them. As a guard against
+  degenerate arrangements (see :mod:`relucid.regions.marching`), the domain
+  is also probed with random points after the search, and any pattern not yet
+  seen seeds a new search.
 """
 
 from __future__ import annotations
@@ -24,8 +38,9 @@ from tqdm.auto import tqdm
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
 from ..network import Network
-from .marching import is_full_dimensional
-from .pattern import activation_bits, neuron_names
+from .marching import is_realised
+from .pattern import Pattern, activation_bits, neuron_names
+from .planar import planar_regions
 from .region import Region, region
 
 logger = logging.getLogger(__name__)
@@ -44,6 +59,7 @@ def regions(
     n_probes: int = 2000,
     rng=None,
     progress: bool = False,
+    method: str = "auto",
 ) -> Iterator[Region]:
     """Iterate over every full-dimensional linear region meeting a bounded domain.
 
@@ -57,20 +73,58 @@ def regions(
         Stop after this many regions or seconds; stopping early issues an
         :class:`IncompleteEnumerationWarning` naming how many were found.
     n_probes : int
-        Random points of the domain checked after the search (degeneracy guard).
+        Random points of the domain checked after the search (degeneracy
+        guard; marching only).
     progress : bool
         Show a tqdm progress bar.
+    method : {"auto", "march", "planar"}
+        ``"planar"``: the planar subdivision (2-input networks only); the
+        whole subdivision is computed first, then ``max_regions`` limits what
+        is yielded; a ``timeout`` hit during the subdivision yields nothing
+        (with the warning). ``"march"``: breadth-first marching with one LP
+        per region. ``"auto"``: planar for 2 inputs, marching otherwise.
 
     Yields
     ------
     Region
         Each region intersected with the domain (domain rows appended).
     """
+    if method not in ("auto", "march", "planar"):
+        raise InvalidValueError(f"regions: method must be 'auto', 'march' or 'planar'; got {method!r}")
     if domain.dim != net.input_dim:
         raise InvalidValueError(f"regions: domain has dimension {domain.dim}, network takes {net.input_dim} inputs")
+    if method == "planar" and net.input_dim != 2:
+        raise InvalidValueError(
+            f"regions: method='planar' needs a network with 2 inputs; this one takes {net.input_dim} "
+            "(use relucid.regions.planar.planar_regions(net, plane=(x0, x1, x2)) for a 2-D slice)"
+        )
     lo, hi = domain.bounding_box()
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise InvalidValueError("regions: the domain must be bounded (give a Box or a bounded Polyhedron)")
+    if method == "planar" or (method == "auto" and net.input_dim == 2):
+        yield from _planar(net, domain, max_regions=max_regions, timeout=timeout, progress=progress)
+    else:
+        yield from _march(net, domain, max_regions=max_regions, timeout=timeout, n_probes=n_probes, rng=rng,
+                          progress=progress)
+
+
+def _planar(net: Network, domain: Polyhedron, *, max_regions, timeout, progress) -> Iterator[Region]:
+    """The regions of a 2-input network from its planar subdivision (no LP)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteEnumerationWarning)
+        sub = planar_regions(net, domain, timeout=timeout, progress=progress)
+    if not sub.complete:
+        _warn_incomplete(0, f"timeout={timeout:g} s (the planar subdivision was not finished)")
+        return
+    for i in range(len(sub)):
+        if max_regions is not None and i >= max_regions:
+            _warn_incomplete(i, f"max_regions={max_regions}")
+            return
+        yield region(net, Pattern.from_bits(net, sub.bits[i]), domain=domain)
+
+
+def _march(net, domain, *, max_regions, timeout, n_probes, rng, progress) -> Iterator[Region]:
+    """Breadth-first marching over the region adjacency graph (one LP per region and facet)."""
     ball = domain.chebyshev_center()
     if ball.center is None:
         return
@@ -100,7 +154,7 @@ def regions(
                         _warn_incomplete(found, f"timeout={timeout:g} s")
                         return
                     reg = queue.popleft()
-                    if not is_full_dimensional(reg):
+                    if not is_realised(reg):
                         continue
                     found += 1
                     bar.update(1)

@@ -36,6 +36,24 @@ def is_full_dimensional(reg: Region, tol: float = INTERIOR_TOL) -> bool:
     return ball.center is not None and ball.radius > tol
 
 
+def is_realised(reg: Region, tol: float = INTERIOR_TOL) -> bool:
+    """Whether some input has exactly this region's pattern: full-dimensional, and the
+    Chebyshev centre's own pattern (a float64 forward pass, on means ``z > 0``) is the region's.
+
+    A closed region polytope can be full-dimensional while its pattern is
+    never realised: a neuron whose pre-activation is identically zero on it
+    gives the row ``0 <= 0`` for "on" as well as "off", and only "off" is
+    real (``z = 0`` is off). At the centre every other pre-activation is
+    strictly signed, so comparing patterns there decides it.
+    """
+    from .pattern import activation_bits
+
+    ball = reg.chebyshev_center()
+    if ball.center is None or not ball.radius > tol:
+        return False
+    return bool(np.array_equal(activation_bits(reg.network, np.asarray(ball.center)), reg.on_bits))
+
+
 def adjacent_regions(reg: Region, domain: Polyhedron | None = None) -> list[Adjacency]:
     """The regions that share a facet with ``reg``, one per non-redundant neuron facet.
 
@@ -49,7 +67,7 @@ def adjacent_regions(reg: Region, domain: Polyhedron | None = None) -> list[Adja
     out = []
     for neuron, pat in reg.neighbour_patterns():
         nb = region(reg.network, pat, domain=domain)
-        out.append(Adjacency(neuron, nb, is_full_dimensional(nb)))
+        out.append(Adjacency(neuron, nb, is_realised(nb)))
     return out
 
 
