@@ -36,14 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
     except (RelucidError, OSError) as exc:
         if args.debug:
             raise
         print(f"relucid: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into `head` and closed: not an error
-        sys.stderr.close()
-        return 0
     except KeyboardInterrupt:
         print("relucid: interrupted", file=sys.stderr)
         return 130

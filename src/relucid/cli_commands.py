@@ -82,30 +82,54 @@ def region(args) -> int:
 
 
 def regions(args) -> int:
-    from .regions import regions as all_regions
+    from .regions import planar_regions, regions as all_regions
 
     net = load_network(args.net)
     domain = parse_constraints(args.domain, net.input_dim)
+    lo, hi = domain.bounding_box()
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(f"regions: the domain {args.domain!r} is unbounded; bound every input, e.g. '-1 <= x0 <= 1'")
     t0 = time.perf_counter()
-    found = list(
-        all_regions(net, domain, timeout=args.timeout, max_regions=args.max_regions, progress=not args.json)
-    )
-    elapsed = time.perf_counter() - t0
-    if args.plot:
-        _plot(found, args.plot, title=f"{len(found)} linear regions")
-    payload = {
-        "n_regions": len(found),
-        "seconds": elapsed,
-        "regions": [
+    if net.input_dim == 2:  # planar subdivision: no LP, regioncam-class speed
+        sub = planar_regions(net, domain, timeout=args.timeout, max_regions=args.max_regions, progress=not args.json)
+        elapsed = time.perf_counter() - t0
+        polys = sub.polygons()
+        W, c = sub.affine
+        centres = sub.interior_points()
+        classes = np.einsum("nij,nj->ni", W, centres).argmax(axis=1) if W.shape[1] > 1 else (sub.evaluate(centres, np.arange(len(sub)))[:, 0] > 0).astype(int)
+        entries = [
+            {"pattern": sub.pattern(i).to_string(net), "vertices": polys[i], "area": float(a), "class_at_centre": int(k)}
+            for i, (a, k) in enumerate(zip(sub.area(), classes))
+        ]
+        n, method, complete = len(sub), "planar", sub.complete
+        if args.plot:
+            from .plot import plot_subdivision
+
+            ax = plot_subdivision(sub)
+            ax.figure.savefig(args.plot, dpi=130, bbox_inches="tight")
+    else:
+        found = list(all_regions(net, domain, timeout=args.timeout, max_regions=args.max_regions, progress=not args.json))
+        elapsed = time.perf_counter() - t0
+        entries = [
             {
                 "pattern": r.pattern.to_string(net),
                 "n_facets": len(r.nonredundant_rows),
                 "vertices": r.reduced().vertices() if net.input_dim <= 3 else None,
             }
             for r in found
-        ],
-    }
-    text = f"{len(found)} linear regions in the domain ({elapsed:.2f} s)"
+        ]
+        n, method = len(found), "march"
+        complete = args.timeout is None and args.max_regions is None or n < (args.max_regions or np.inf)
+        if args.plot:
+            from .errors import InvalidValueError
+
+            raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
+    payload = {"n_regions": n, "seconds": elapsed, "method": method, "complete": bool(complete), "regions": entries}
+    text = f"{n} linear regions in the domain ({elapsed:.3f} s, {method})"
+    if not complete:
+        text += " — stopped early: incomplete"
     if args.plot:
         text += f"; plot written to {args.plot}"
     emit(args, payload, text)
