@@ -456,8 +456,8 @@ class _ForwardSearch:
         network is bounded by batched DeepPoly/CROWN over that image, with
         every linear bound minimised exactly over the polygon's vertices.
         """
-        if k == len(self.net.layers) - 1:
-            return np.ones(len(pieces), dtype=bool)
+        if not any(layer.is_piecewise_linear for layer in self.net.layers[k + 1 :]):
+            return np.ones(len(pieces), dtype=bool)  # only affine layers left: the leaf test is exact and cheaper
         from .bounds.deeppoly import deeppoly_bounds
 
         rest = self._rest.get(k)
