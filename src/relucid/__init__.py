@@ -15,6 +15,8 @@ from .bounds import bounds
 from .bounds.forward_backward import Contraction, contract_intervals
 from .geometry import Box, Polyhedron, PolyUnion
 from .io import from_sklearn, from_torch, load, load_vnnlib, save
+from .characterize import Characterization, MinimalPattern, convex_region, find_minimal, ua_box
+from .explain import Explanation, why, why_not
 from .network import Dense, Network
 from .preimage import Preimage, preimage
 from .preimage_layers import preimage_layers
@@ -25,6 +27,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box",
+    "Characterization",
+    "Explanation",
+    "MinimalPattern",
+    "convex_region",
+    "find_minimal",
+    "ua_box",
+    "why",
+    "why_not",
     "Contraction",
     "Preimage",
     "contract_intervals",

@@ -115,6 +115,26 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--progress", action="store_true", help="show a progress bar")
     s.set_defaults(func=cmd.preimage)
 
+    from . import cli_characterize
+
+    cli_characterize.register(sub, common)
+
+    s = sub.add_parser("explain", parents=[common], help="why the network picks its class at x, and why not another")
+    s.add_argument("net")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
+    g.add_argument("--x-file", help="the input as a .npy or text file")
+    s.add_argument("--why-not", type=int, default=None, metavar="CLASS", help="explain why not this class")
+    s.add_argument("--features", help="a text file with one feature name per line")
+    s.add_argument("--classes", help="a text file with one class name per line")
+    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.add_argument("--norm", choices=("inf", "1", "2"), default="inf", help="why-not: distance to the nearest point")
+    s.add_argument("--max-hamming", type=int, default=None, help="why-not: most facet crossings to search")
+    s.add_argument("--timeout", type=float, default=60.0, help="why-not: seconds (default 60)")
+    s.add_argument("--jobs", type=int, default=None, help="why-not: parallel LP workers")
+    s.add_argument("--plot", help="write a PNG of the region map with the explanation (2-D inputs)")
+    s.set_defaults(func=cmd.explain)
+
     s = sub.add_parser("tour", parents=[common], help="the main job on the shipped example")
     s.add_argument("--example", default="moons", help="shipped example name (default: moons)")
     s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")

@@ -189,6 +189,47 @@ def _plot_preimage(net, pre, ys, domain, path) -> None:
     ax.figure.savefig(path, dpi=130, bbox_inches="tight")
 
 
+def explain(args) -> int:
+    from .explain import why, why_not
+
+    net = load_network(args.net)
+    x = parse_vector(args.x, args.x_file, net.input_dim)
+    features = _names_file(args.features, net.input_dim, "--features", "input")
+    classes = _names_file(args.classes, net.output_dim, "--classes", "output")
+    domain = parse_constraints(args.domain, net.input_dim) if args.domain else None
+    if args.why_not is None:
+        expl = why(net, x, feature_names=features, domain=domain, class_names=classes)
+    else:
+        expl = why_not(net, x, args.why_not, max_hamming=args.max_hamming, timeout=args.timeout, n_jobs=args.jobs,
+                       norm=args.norm, feature_names=features, domain=domain, class_names=classes)
+    payload = expl.to_dict()
+    text = expl.text
+    if args.plot:
+        from .errors import InvalidValueError
+        from .plot import plot_explanation
+
+        if net.input_dim != 2:
+            raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
+        ax = plot_explanation(expl, domain=domain)
+        ax.figure.savefig(args.plot, dpi=130, bbox_inches="tight")
+        text += f"\nplot written to {args.plot}"
+        payload["plot"] = args.plot
+    emit(args, payload, text)
+    return 0
+
+
+def _names_file(path, n: int, flag: str, what: str):
+    """Names from a text file, one per line, checked against ``n``; None without a file."""
+    if path is None:
+        return None
+    from .errors import ShapeError
+
+    names = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    if len(names) != n:
+        raise ShapeError(f"{flag} {path} has {len(names)} names but the network has {n} {what}s")
+    return names
+
+
 def verify(args) -> int:
     from .io.vnnlib import load_vnnlib
     from .regions.pattern import Pattern

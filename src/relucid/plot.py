@@ -330,3 +330,63 @@ def plot_subdivision(sub, *, ax=None, data=None, class_names=None, title=None, o
     ax.set_aspect("equal", adjustable="box")
     ax.set_title(title or f"{len(sub)} linear regions (colour: predicted class; black: decision boundary)", fontsize=9)
     return ax
+
+
+def plot_explanation(expl, *, domain=None, ax=None, pad: float = 0.5):
+    """A why / why-not explanation of a 2-input network drawn on its region map.
+
+    The honeycomb (:func:`plot_subdivision`) over ``domain`` (default: the
+    explanation's own domain, else a box around ``x`` and the why-not point),
+    with ``x``'s region outlined, the explained class's sub-polytope hatched,
+    and for why-not the nearest target point joined to ``x``.
+    """
+    from matplotlib.patches import Polygon
+
+    from .geometry import Box
+    from .regions.planar import planar_regions
+
+    if expl.network.input_dim != 2:
+        raise InvalidValueError(f"plot_explanation: needs a network with 2 inputs; got {expl.network.input_dim}")
+    dom = domain if domain is not None else expl.domain
+    if dom is None:
+        pts = [expl.x] + ([expl.point] if getattr(expl, "point", None) is not None else [])
+        lo, hi = np.min(pts, axis=0) - pad - 0.5, np.max(pts, axis=0) + pad + 0.5
+        dom = Box(lo, hi)
+    ax = plot_subdivision(planar_regions(expl.network, dom), ax=ax)
+    lo, hi = dom.bounding_box()
+    view = Box(lo, hi)
+    origin = expl.origin.polyhedron.intersect(view)
+    verts = origin.vertices() if origin.chebyshev_center().radius > 1e-12 else []
+    if len(verts) >= 3:
+        ax.add_patch(Polygon(verts, closed=True, fill=False, edgecolor="white", linewidth=2.0, label="region of x"))
+    if expl.region is not None:
+        sub = expl.polyhedron.intersect(view)
+        if sub.chebyshev_center().radius > 1e-12:
+            V = sub.vertices()
+            name = expl.class_names[expl.explained] if expl.class_names else f"class {expl.explained}"
+            ax.add_patch(Polygon(V, closed=True, facecolor="none", edgecolor="k", hatch="///", linewidth=1.2,
+                                 label=f"{'why' if expl.kind == 'why' else 'why not'}: {name} wins here"))
+    ax.plot(*expl.x, marker="*", color="white", markeredgecolor="k", markersize=14, label="x", linestyle="none")
+    if getattr(expl, "point", None) is not None:
+        p = expl.point
+        ax.plot([expl.x[0], p[0]], [expl.x[1], p[1]], "k--", linewidth=1)
+        ax.plot(*p, marker="o", color="yellow", markeredgecolor="k", markersize=8, linestyle="none",
+                label=f"nearest point ({expl.norm}-norm, {'confirmed' if expl.confirmed else 'unconfirmed'})")
+    ax.legend(loc="lower left", fontsize=7)
+    return ax
+
+
+def region_map(net, domain, *, plane=None, data=None, class_names=None, explanations=(), ax=None, title=None):
+    """``plot.regions``: the honeycomb of every region of ``net`` over a 2-D domain (or a plane slice),
+    coloured by predicted class with the decision boundary, and why / why-not explanations on top."""
+    from .regions.planar import planar_regions
+
+    sub = planar_regions(net, domain, plane=plane)
+    ax = plot_subdivision(sub, ax=ax, data=data, class_names=class_names, title=title)
+    for expl in explanations:
+        plot_explanation(expl, domain=domain, ax=ax)
+    return ax
+
+
+#: DESIGN's name: ``relucid.plot.regions(net, domain, ...)``.
+regions = region_map

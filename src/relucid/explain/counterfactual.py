@@ -1,0 +1,235 @@
+"""Why not: the nearest region, in facet crossings, where the target class wins (Sec. II-B).
+
+Breadth-first over the regions reachable from ``x``'s region by crossing
+non-redundant facets (each crossing flips the facet's neuron). A level is
+examined in two passes through :func:`relucid.parallel.run_all`: first every
+region for the target (a feasibility LP, then the Chebyshev ball of the
+target's polytope and the nearest point), then, only if none holds it, every
+region for its facets (redundancy removal), which give the next level.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import parallel
+from ..errors import InvalidValueError
+from ..geometry import Polyhedron, lp
+from ..network import Network
+from ..regions.pattern import Pattern, activation_bits, neuron_names
+from ..regions.region import region
+from ..tolerances import CLASS_TIE_TOL, INTERIOR_TOL, ZERO_ROW_TOL
+from .explanation import Explanation
+from .nearest import distance, nearest_point, parse_norm
+from .system import check_inputs, class_rows, ties_at
+
+__all__ = ["NUDGES", "why_not"]
+
+#: Fractions of the way from the nearest point to the Chebyshev centre of the
+#: target's polytope tried, in order, until a forward pass confirms the target.
+NUDGES: tuple[float, ...] = (1e-6, 1e-4, 1e-2, 0.1, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """What examining one region for the target found (small: travels back from workers)."""
+
+    bits: np.ndarray
+    found: bool
+    center: np.ndarray | None = None
+    radius: float = float("-inf")
+    nearest: np.ndarray | None = None
+    distance: float = float("inf")
+
+
+@dataclass(frozen=True)
+class _Examine:
+    """Does the target win on a full-dimensional part of a region? Then its nearest point to x."""
+
+    net: Network
+    domain: Polyhedron | None
+    target: int
+    x: np.ndarray
+    norm: str
+
+    def __call__(self, bits) -> _Hit:
+        reg = region(self.net, Pattern.from_bits(self.net, bits), domain=self.domain)
+        A_c, b_c, _ = class_rows(reg, self.target)
+        if np.any((np.linalg.norm(A_c, axis=1) < ZERO_ROW_TOL) & (b_c <= CLASS_TIE_TOL * (1.0 + np.abs(b_c)))):
+            return _Hit(bits, False)  # another class has the same affine map here: a tie everywhere, never a win
+        P = reg.polyhedron.with_rows(A_c, b_c)
+        if P.find_point() is None:  # one feasibility LP: far cheaper than the Chebyshev LP in high dimension
+            return _Hit(bits, False)
+        ball = P.chebyshev_center()
+        if ball.center is None or not ball.radius > INTERIOR_TOL:
+            return _Hit(bits, False)
+        res = nearest_point(P.A, P.b, self.x, self.norm)
+        if res.status is not lp.LPStatus.OPTIMAL:
+            return _Hit(bits, False)
+        return _Hit(bits, True, ball.center, float(ball.radius), res.x, float(res.value))
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """The neurons across the non-redundant facets of a full-dimensional region (none otherwise)."""
+
+    net: Network
+    domain: Polyhedron | None
+
+    def __call__(self, bits) -> list:
+        reg = region(self.net, Pattern.from_bits(self.net, bits), domain=self.domain)
+        ball = reg.chebyshev_center()
+        if ball.center is None or not ball.radius > INTERIOR_TOL:
+            return []
+        return [n for n, _ in reg.neighbour_patterns()]
+
+
+def _confirm(net: Network, p: np.ndarray, center: np.ndarray, target: int, bits: np.ndarray):
+    """Nudge ``p`` toward ``center`` until a forward pass gives ``target``; (point, confirmed)."""
+    candidates = [p + lam * (center - p) for lam in NUDGES]
+    Y = net(np.array(candidates))
+    B = activation_bits(net, np.array(candidates))
+    want = bits == 1
+    for q, y, on in zip(candidates, Y, B):
+        others = np.delete(y, target)
+        if y[target] > others.max() and np.array_equal(on, want):
+            return q, True
+    for q, y in zip(candidates, Y):  # a tie within tolerance still counts (DESIGN: up to CLASS_TIE_TOL)
+        if y[target] >= np.delete(y, target).max() - CLASS_TIE_TOL * (1.0 + abs(y[target])):
+            return q, True
+    return candidates[0], False
+
+
+def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, timeout: float | None = 60.0,
+            n_jobs: int | None = None, norm="inf", feature_names=None, domain: Polyhedron | None = None,
+            class_names=None) -> Explanation:
+    """Why does ``x`` not get class ``target``? The nearest region, by facet crossings, where it would.
+
+    Parameters
+    ----------
+    net : Network
+    x : array of shape (input_dim,)
+    target : int
+        A class other than the predicted one.
+    max_hamming : int, optional
+        Stop after this many facet crossings (levels) without the target
+        (status "max_hamming"). Default: no limit.
+    timeout : float, optional
+        Seconds for the search (default 60; None: no limit). Checked between
+        regions when serial; a process pool (``n_jobs``) stops running
+        regions at the deadline.
+    n_jobs : int, optional
+        Examine the regions of a level in this many processes
+        (:func:`relucid.parallel.run_all`).
+    norm : {"inf", "1", "2"}
+        Distance for the nearest point: L∞ and L1 by an LP, L2 by a
+        least-distance QP.
+    feature_names, domain, class_names
+        As in :func:`why`.
+
+    Returns
+    -------
+    Explanation
+        With ``status``, ``hamming``, ``steps``, ``flipped``, ``point``,
+        ``distance``, ``exact_distance``, ``confirmed``, ``distinguishing``.
+        A search that found nothing is a normal answer (``found`` False).
+
+    Raises
+    ------
+    InvalidValueError
+        ``target`` out of range or equal to the predicted class; as :func:`why`.
+
+    Examples
+    --------
+    >>> import numpy as np, relucid as rl
+    >>> net = rl.Network([rl.Dense(np.eye(2), [0.0, 0.0], "relu"),
+    ...                   rl.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])])
+    >>> e = why_not(net, [2.0, 1.0], 1, domain=rl.Box([-3, -3], [3, 3]))
+    >>> e.status, e.hamming, round(e.exact_distance, 9), e.confirmed
+    ('found', 0, 0.5, True)
+    """
+    t0 = time.monotonic()
+    x, names, class_names = check_inputs("why_not", net, x, feature_names, class_names, domain)
+    norm = parse_norm(norm, "why_not")
+    try:
+        t = int(target)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"why_not: target must be a class index; got {target!r}") from None
+    if t != target or not 0 <= t < net.output_dim:
+        raise InvalidValueError(f"why_not: target must be a class index in [0, {net.output_dim - 1}]; got {target!r}")
+    y = net(x)
+    c = int(np.argmax(y))
+    if t == c:
+        raise InvalidValueError(f"why_not: class {t} is already the predicted class of x; ask why(net, x) instead")
+    if max_hamming is not None and (int(max_hamming) != max_hamming or max_hamming < 0):
+        raise InvalidValueError(f"why_not: max_hamming must be a non-negative int or None; got {max_hamming!r}")
+    if timeout is not None and not timeout > 0:
+        raise InvalidValueError(f"why_not: timeout must be a positive number of seconds or None; got {timeout!r}")
+    deadline = None if timeout is None else t0 + float(timeout)
+    origin = region(net, x, domain=domain)
+    root = origin.pattern.to_bits(net)
+    names_n = neuron_names(net)
+    index = {n: i for i, n in enumerate(names_n)}
+    examine = _Examine(net, domain, t, x, norm)
+    expand = _Neighbours(net, domain)
+    seen = {root.tobytes()}
+    level = [root]
+    depth, visited, status, best = 0, 0, "exhausted", None
+    while level:
+        hits = parallel.run_all(examine, level, n_jobs=n_jobs, timeout=_left(deadline), on_timeout="partial")
+        done = [h for h in hits if h is not parallel.NOT_DONE]
+        visited += len(done)
+        found = [h for h in done if h.found]
+        if found:
+            best = min(found, key=lambda h: (h.distance, int(np.sum(h.bits != root))))
+            status = "found" if len(done) == len(level) else "timeout"
+            break
+        if len(done) < len(level) or _expired(deadline):
+            status = "timeout"
+            break
+        if max_hamming is not None and depth >= max_hamming:
+            status = "max_hamming"
+            break
+        flips = parallel.run_all(expand, level, n_jobs=n_jobs, timeout=_left(deadline), on_timeout="partial")
+        nxt = []
+        for bits, neurons in zip(level, flips):
+            if neurons is parallel.NOT_DONE:
+                continue
+            for n in neurons:
+                nb = bits.copy()
+                nb[index[n]] = 1 - nb[index[n]]
+                key = nb.tobytes()
+                if key not in seen:
+                    seen.add(key)
+                    nxt.append(nb)
+        if any(f is parallel.NOT_DONE for f in flips):
+            status = "timeout"
+            break
+        level = nxt
+        depth += 1
+    seconds = time.monotonic() - t0
+    common = dict(network=net, x=x, scores=y, predicted=c, explained=t, ties=ties_at(y, c), origin=origin,
+                  domain=domain, feature_names=names, class_names=class_names, n_jobs=n_jobs, target=t,
+                  status=status, norm=norm, method="LP" if norm != "2" else "QP (least-distance, NNLS)",
+                  regions_visited=visited)
+    if best is None:
+        return Explanation("why_not", region=None, steps=depth, seconds=seconds, **common)
+    same = np.array_equal(best.bits, root)
+    reg = origin if same else region(net, Pattern.from_bits(net, best.bits), domain=domain)
+    point, ok = _confirm(net, best.nearest, best.center, t, best.bits)
+    return Explanation(
+        "why_not", region=reg, steps=depth, point=point, exact_distance=best.distance,
+        distance=distance(point, x, norm), confirmed=ok, seconds=time.monotonic() - t0, _center=best.center,
+        **common,
+    )
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
+def _expired(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
