@@ -247,7 +247,26 @@ def marching() -> dict:
     return {"rows": rows, "markdown": md}
 
 
-SECTIONS = {"planar_vs_regioncam": planar_vs_regioncam, "mnist_slices": mnist_slices, "marching": marching}
+def explain_from_bench() -> dict:
+    """Why / why-not on mnistfc 256x4: the figures of the last ``benchmarks/explain_bench.py`` run.
+
+    That script takes tens of minutes (the minimal H-representations of 784-D
+    regions), so this section copies its results file instead of rerunning it;
+    rerun ``python benchmarks/explain_bench.py`` first to refresh them.
+    """
+    src = ROOT / "benchmarks" / "results" / "explain.md"
+    if not src.is_file():
+        return {"markdown": ["## Why / why-not", "", "benchmarks/results/explain.md is missing: run benchmarks/explain_bench.py", ""]}
+    body = src.read_text().splitlines()
+    body = [("#" + line if line.startswith("## ") else line) for line in body[1:]]
+    return {"markdown": ["## Why / why-not explanations (copied from `benchmarks/results/explain.md`)", "",
+                         "Goal: `why` at most 1 s on mnistfc_256x4 — met for building the explanation "
+                         "(region, class rows, ties), NOT met for its minimal H-representation "
+                         "(redundancy removal of a 784-D region with ~2,600 rows; see below).", "", *body, ""]}
+
+
+SECTIONS = {"planar_vs_regioncam": planar_vs_regioncam, "mnist_slices": mnist_slices, "marching": marching,
+            "explain": explain_from_bench}
 
 
 # -- helpers ------------------------------------------------------------------------
