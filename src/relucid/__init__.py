@@ -17,6 +17,7 @@ from .geometry import Box, Polyhedron, PolyUnion
 from .io import from_sklearn, from_torch, load, load_vnnlib, save
 from .characterize import Characterization, MinimalPattern, convex_region, find_minimal, ua_box
 from .explain import Explanation, why, why_not
+from .naps import NAP, mine_naps
 from .network import Dense, Network
 from .preimage import Preimage, preimage
 from .preimage_layers import preimage_layers
@@ -27,6 +28,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box",
+    "NAP",
+    "mine_naps",
     "Characterization",
     "Explanation",
     "MinimalPattern",
