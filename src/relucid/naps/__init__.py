@@ -8,7 +8,10 @@
 * :mod:`.search` — following-NAP search (random + gradient-guided), for
   counterexamples and for cross-checking proofs;
 * :mod:`.verification` — NAP robustness, NAP-augmented robustness and
-  non-ambiguity as verification queries (Sec. 3.2).
+  non-ambiguity as verification queries (Sec. 3.2), answered as
+  :class:`~.verdict.NAPVerdict`; :mod:`.engine` runs the verification
+  engine's stages for them; :mod:`.crosscheck` re-checks verdicts
+  independently.
 """
 
 from .mining import ActivationCounts, count_activations, hidden_layers, mine_naps
@@ -16,16 +19,9 @@ from .nap import NAP, follow_matrix, load_naps, save_naps
 from .plot import plot_overlap
 from .search import SearchResult, nap_search, strictly_follows
 from .stats import NAPTable, NAPTableRow, nap_sizes, nap_table, overlap_matrix
-from .verification import (
-    CrossCheck,
-    NAPVerdict,
-    cross_check,
-    nap_augmented_robustness,
-    nap_robustness,
-    non_ambiguity,
-    non_ambiguity_all,
-    verdict_cell,
-)
+from .crosscheck import CrossCheck, cross_check
+from .verdict import NAPVerdict, verdict_cell
+from .verification import nap_augmented_robustness, nap_robustness, non_ambiguity, non_ambiguity_all
 
 __all__ = [
     "ActivationCounts",

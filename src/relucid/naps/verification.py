@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,9 +54,11 @@ from ..errors import InvalidValueError
 from ..geometry import Box
 from ..network import Network
 from ..parallel import run_all
-from ..verify.properties import Conjunction, OutputAvoids
+from .crosscheck import CrossCheck, cross_check
+from .engine import Shared, confirmed, decide, everything, polish, row, violation
 from .nap import NAP
-from .search import nap_search, strictly_follows
+from .search import nap_search
+from .verdict import NAPVerdict, verdict_cell
 
 __all__ = [
     "ENGINES",
@@ -73,112 +74,8 @@ __all__ = [
 
 ENGINES = ("relucid", "verify", "marabou")
 
-#: Share of a NAP's whole time budget (all its competitor rows) that LP bound
-#: tightening may use before the MILPs.
-TIGHTEN_SHARE = 0.25
-
-#: Tightening budget without a timeout (seconds).
-TIGHTEN_MAX_SECONDS = 120.0
-
 #: Share of each query's timeout the following-NAP search may use first.
 SEARCH_SHARE = 0.3
-
-#: The search's best following points that get an LP in their linear region.
-POLISH_POINTS = 3
-#: Seconds the LP polish may run even when the search used up its share.
-POLISH_MIN_SECONDS = 1.0
-
-#: Table cell of each status (the paper's notation).
-CELLS = {"proved": "Y", "falsified": "N", "unknown": "T/o"}
-
-
-@dataclass(frozen=True, eq=False)
-class NAPVerdict:
-    """The answer to one NAP query.
-
-    Attributes
-    ----------
-    kind : {"robustness", "augmented", "non-ambiguity"}
-    status : {"proved", "falsified", "unknown"}
-        robustness/augmented: "proved" = no input following the NAP (in the
-        box) has ``y_j >= y_label``. non-ambiguity: "proved" = no input
-        follows both NAPs.
-    label : int
-        The NAP's label (non-ambiguity: the first NAP's).
-    other : int
-        The competitor ``j`` (non-ambiguity: the second NAP's label).
-    eps : float or None
-        Radius of the L∞ ball (augmented only).
-    time : float
-        Seconds: own search and MILP time plus an equal share of the steps
-        shared with the NAP's other rows.
-    method : str
-        What decided it: "trivial", "search", "bounds", "milp", "verify",
-        "marabou".
-    counterexample : ndarray or None
-        robustness/augmented: an input following the NAP strictly with
-        ``y_j >= y_label``; non-ambiguity: an input following both NAPs.
-    output : ndarray or None
-        ``net(counterexample)``.
-    confirmed : bool or None
-        Whether the counterexample passed the float64 re-check here (always
-        True for a "falsified" verdict; None without a counterexample).
-    note : str or None
-    engine : str
-    conflicts : tuple
-        non-ambiguity: neurons one NAP fixes on and the other off.
-    """
-
-    kind: str
-    status: str
-    label: int
-    other: int
-    eps: float | None = None
-    time: float = 0.0
-    method: str = ""
-    counterexample: np.ndarray | None = field(default=None, repr=False)
-    output: np.ndarray | None = field(default=None, repr=False)
-    confirmed: bool | None = None
-    note: str | None = None
-    engine: str = "relucid"
-    conflicts: tuple = ()
-    lo: np.ndarray | None = field(default=None, repr=False)
-    hi: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def cell(self) -> str:
-        """"Y", "N" or "T/o"."""
-        return CELLS[self.status]
-
-    @property
-    def predicted(self) -> int | None:
-        """The class the network picks at the counterexample (argmax)."""
-        return None if self.output is None else int(np.argmax(self.output))
-
-    def to_dict(self, *, counterexample: bool = True) -> dict:
-        return {
-            "kind": self.kind,
-            "status": self.status,
-            "cell": self.cell,
-            "label": self.label,
-            "other": self.other,
-            "eps": self.eps,
-            "time": round(float(self.time), 4),
-            "method": self.method,
-            "engine": self.engine,
-            "confirmed": self.confirmed,
-            "predicted": self.predicted,
-            "note": self.note,
-            "conflicts": [list(n) for n in self.conflicts[:10]],
-            "n_conflicts": len(self.conflicts),
-            "counterexample": None if (self.counterexample is None or not counterexample) else self.counterexample.tolist(),
-            "output": None if self.output is None else self.output.tolist(),
-        }
-
-
-def verdict_cell(v: NAPVerdict | None) -> str:
-    """Table cell of a verdict ("-" for None: the label itself)."""
-    return "-" if v is None else v.cell
 
 
 # -- public queries -------------------------------------------------------------------------------
@@ -335,10 +232,10 @@ def non_ambiguity(
     phases = both.layer_phases(net)
     note = "both NAPs are empty: every input follows both" if both.is_empty else None
     deadline = None if timeout is None else t0 + float(timeout)
-    conj = _everything(net, lo, hi)
+    conj = everything(net, lo, hi)
     shared = None
     if engine == "relucid":  # bounds first: they often show that no input follows both
-        shared = _Shared(net, lo, hi, phases, [conj])
+        shared = Shared(net, lo, hi, phases, [conj])
         (first,) = shared.bounds()
         if first is not None:
             return NAPVerdict(status="proved", method="bounds", time=time.monotonic() - t0,
@@ -352,7 +249,7 @@ def non_ambiguity(
     if shared is not None:
         ((status, x, method, enote),) = shared.milps([0], left)
     else:
-        ((status, x, method, enote),) = _decide(net, lo, hi, both, [conj], left, engine, seed)
+        ((status, x, method, enote),) = decide(net, lo, hi, both, [conj], left, engine, seed)
     if status == "falsified":
         return _ambiguity_witness(net, phases, lo, hi, x, method, time.monotonic() - t0, note, base)
     if status == "proved":
@@ -396,72 +293,6 @@ def _pair_job(net, naps, domain, timeout, search, seeds, engine, seed, pair):
                          engine=engine, seed=seed)
 
 
-# -- cross-check -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CrossCheck:
-    """The independent check of one verdict.
-
-    Attributes
-    ----------
-    ok : bool
-        False only when the check contradicts the verdict (a soundness bug).
-    n_following : int
-        Inputs the search found that follow the NAP(s) strictly (a "proved"
-        verdict is only tested by these).
-    min_value : float
-        robustness: the smallest ``y_label - y_j`` over those inputs (must be
-        ``> 0`` for a proof to survive); non-ambiguity: unused (inf).
-    note : str
-    """
-
-    ok: bool
-    n_following: int
-    min_value: float
-    note: str
-
-
-def cross_check(net: Network, verdict: NAPVerdict, nap: NAP, other: NAP | None = None, *, seeds=None,
-                n_random: int = 64, n_steps: int = 150, rng: int = 1) -> CrossCheck:
-    """Test a verdict independently of the engine that gave it.
-
-    * "proved" robustness/augmented: a following-NAP search in the verdict's
-      box, targeted at ``y_j >= y_label``, must find no following input that
-      violates the row;
-    * "proved" non-ambiguity: a search for an input following both NAPs
-      (``other``) must find none;
-    * "falsified": the counterexample must lie in the box, follow the NAP(s)
-      strictly (float64, no tolerance) and — robustness — have
-      ``y_j >= y_label``.
-    """
-    lo, hi = verdict.lo, verdict.hi
-    if verdict.kind == "non-ambiguity":
-        if other is None:
-            raise InvalidValueError("cross_check: a non-ambiguity verdict needs both NAPs (other=...)")
-        if verdict.conflicts:
-            ok = bool(nap.conflicts(other))
-            return CrossCheck(ok, 0, float("inf"), "trivial: the NAPs conflict on a neuron" if ok else "no conflict")
-        phases = NAP(nap.active | other.active, nap.inactive | other.inactive).layer_phases(net)
-        w = None
-    else:
-        phases = nap.layer_phases(net)
-        w = np.zeros(net.output_dim)
-        w[verdict.label] += 1.0
-        w[verdict.other] -= 1.0
-    if verdict.status == "falsified":
-        x = verdict.counterexample
-        ok = _confirmed(net, phases, lo, hi, w, x)
-        return CrossCheck(ok, 1, float(net(x) @ w) if w is not None else float("inf"),
-                          "counterexample re-checked" if ok else "counterexample FAILS the re-check")
-    if verdict.status != "proved":
-        return CrossCheck(True, 0, float("inf"), "undecided: nothing to check")
-    s = nap_search(net, phases, lo, hi, objective=w, starts=seeds, n_random=n_random, n_steps=n_steps, rng=rng)
-    if s.hit is not None:
-        return CrossCheck(False, s.n_following, s.min_value, "the search found an input that contradicts the proof")
-    note = f"{s.n_following} following points checked"
-    if w is not None and s.values.size:
-        note += f"; smallest y_{verdict.label} - y_{verdict.other} among them {s.min_value:.4g}"
-    return CrossCheck(True, s.n_following, s.min_value, note)
-
 
 # -- the rows of one NAP ----------------------------------------------------------------------------
 def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, engine, seed, kind, eps=None) -> dict:
@@ -473,7 +304,7 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
     answers: dict = {}
     shared = None
     if engine == "relucid":  # cheap bounds first: the rows they close need no search
-        shared = _Shared(net, lo, hi, phases, [_violation(net, c, j) for j in comps])
+        shared = Shared(net, lo, hi, phases, [violation(net, c, j) for j in comps])
         for j, ans in zip(comps, shared.bounds()):
             if ans is not None:
                 answers[j] = ans
@@ -487,8 +318,8 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
                 continue
             t = time.monotonic()
             dl = None if timeout is None else t + SEARCH_SHARE * float(timeout)
-            s = nap_search(net, phases, lo, hi, objective=_row(net, c, j), starts=pts, rng=seed + j, deadline=dl)
-            hit = s.hit if s.hit is not None else _polish(net, lo, hi, phases, _violation(net, c, j), s.points, dl)
+            s = nap_search(net, phases, lo, hi, objective=row(net, c, j), starts=pts, rng=seed + j, deadline=dl)
+            hit = s.hit if s.hit is not None else polish(net, lo, hi, phases, violation(net, c, j), s.points, dl)
             spent[j] += time.monotonic() - t
             if hit is not None:
                 answers[j] = ("falsified", hit, "search", None)
@@ -501,7 +332,7 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
             got = shared.milps([comps.index(j) for j in rest], budget)
             share = (shared.elapsed - before) / len(rest)
         else:
-            got = _decide(net, lo, hi, nap, [_violation(net, c, j) for j in rest], budget, engine, seed)
+            got = decide(net, lo, hi, nap, [violation(net, c, j) for j in rest], budget, engine, seed)
             share = (time.monotonic() - t) / len(rest)
         for j, ans in zip(rest, got):
             answers[j] = ans
@@ -511,7 +342,7 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
         base = dict(kind=kind, label=c, other=j, eps=eps, engine=engine, lo=lo, hi=hi)
         status, x, method, note = answers[j]
         if status == "falsified":
-            if not _confirmed(net, phases, lo, hi, _row(net, c, j), x):
+            if not confirmed(net, phases, lo, hi, row(net, c, j), x):
                 out[j] = NAPVerdict(status="unknown", method=method, time=spent[j], confirmed=False, counterexample=x,
                                     output=None if x is None else net(x),
                                     note=_join(base_note, f"the {method} counterexample does not re-check in float64 "
@@ -524,153 +355,9 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
     return out
 
 
-def _decide(net, lo, hi, pattern_nap: NAP, conjs, budget, engine, seed) -> list:
-    """``[(status, x, method, note)]`` per conjunction (a violation set) over the box, following the NAP."""
-    if engine is None:
-        return [("unknown", None, "search", "search only (no engine run)")] * len(conjs)
-    if engine == "relucid":
-        sh = _Shared(net, lo, hi, pattern_nap.layer_phases(net), conjs)
-        first = sh.bounds()
-        todo = [k for k, a in enumerate(first) if a is None]
-        rest = iter(sh.milps(todo, None if budget is None else max(budget - sh.elapsed, 1e-3)) if todo else [])
-        return [a if a is not None else next(rest) for a in first]
-    out = []
-    t0 = time.monotonic()
-    for i, conj in enumerate(conjs):
-        left = None if budget is None else max((t0 + budget - time.monotonic()) / (len(conjs) - i), 1e-3)
-        prop = OutputAvoids(conj)
-        if engine == "marabou":
-            from ..verify.marabou import verify_marabou
-
-            r = verify_marabou(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left)
-        else:
-            from ..verify import verify
-
-            r = verify(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left, seed=seed)
-        out.append((r.status, r.counterexample, r.method or engine, r.note))
-    return out
-
-
-class _Shared:
-    """The engine's stages for several violation rows over one box and pattern, shared where they can be.
-
-    :meth:`bounds`: DeepPoly with the pattern's phases, once for all rows
-    (the engine's stage 3). :meth:`milps`: LP bound tightening once, then one
-    MILP per row (:func:`relucid.verify.milp.milp_search`), each with an
-    equal share of the time left.
-    """
-
-    def __init__(self, net, lo, hi, phases, conjs) -> None:
-        from ..verify.query import Query
-
-        self.net, self.conjs = net, list(conjs)
-        self.q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, tuple(conjs), np.inf)
-        self.layers = None
-        self.elapsed = 0.0
-
-    def bounds(self) -> list:
-        """Per row: ``("proved", None, "bounds", note)`` when the bounds close it, else None."""
-        from ..bounds.deeppoly import deeppoly_bounds
-
-        t = time.monotonic()
-        q = self.q
-        S, s, strict, owner = q.spec()
-        bnd = deeppoly_bounds(self.net, q.lo[None], q.hi[None], q.phases, spec=(S, s))
-        self.elapsed += time.monotonic() - t
-        n = len(self.conjs)
-        if bnd.infeasible[0]:
-            return [("proved", None, "bounds", "no input of the box follows the pattern (the property holds vacuously)")] * n
-        safe = np.where(strict, bnd.spec_lower[0] >= 0, bnd.spec_lower[0] > 0)
-        self.layers = [(L[0], U[0]) for L, U in bnd.layers]
-        return [("proved", None, "bounds", None) if safe[owner == k].any() else None for k in range(n)]
-
-    def milps(self, rows, budget) -> list:
-        """``[(status, x, "milp", note)]`` for the given row indices (after :meth:`bounds`)."""
-        from ..verify.milp import milp_search
-        from ..verify.tighten import tighten_bounds
-
-        q = self.q
-        t0 = time.monotonic()
-        deadline = np.inf if budget is None else t0 + float(budget)
-        q.deadline = deadline
-        tb = TIGHTEN_SHARE * float(budget) if budget is not None else TIGHTEN_MAX_SECONDS
-        layers = tighten_bounds(q, self.layers, tb)
-        out = []
-        for i, k in enumerate(rows):
-            now = time.monotonic()
-            if now >= deadline:
-                out.append(("unknown", None, "milp", "timeout"))
-                continue
-            q.deadline = now + (deadline - now) / (len(rows) - i) if np.isfinite(deadline) else np.inf
-            active = np.zeros(len(self.conjs), dtype=bool)
-            active[k] = True
-            status, x, note = milp_search(q, layers, active)
-            out.append((status, x, "milp", note))
-        self.elapsed += time.monotonic() - t0
-        return out
-
-
-def _polish(net, lo, hi, phases, conj, points, deadline):
-    """An LP in the linear region of each of the search's best following points (kept phases fixed).
-
-    :func:`relucid.verify.confirm.confirm` maximises a common slack of the
-    region's strict constraints and the violation row: a point it returns is
-    a checked counterexample (a violation in the same region as the point).
-    """
-    from ..verify.confirm import confirm
-    from ..verify.query import Query
-
-    if points is None or not len(points):
-        return None
-    q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, (conj,),
-              np.inf if deadline is None else max(deadline, time.monotonic() + POLISH_MIN_SECONDS))
-    for p in points[:POLISH_POINTS]:
-        if q.expired():
-            break
-        x = confirm(q, p)
-        if x is not None:
-            return x
-    return None
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def _row(net, c, j) -> np.ndarray:
-    """``w`` with ``w·y = y_c - y_j`` (a violation where ``<= 0``)."""
-    w = np.zeros(net.output_dim)
-    w[c], w[j] = 1.0, -1.0
-    return w
-
-
-def _violation(net, c, j) -> Conjunction:
-    """``y_c - y_j <= 0``: class ``j`` reaches class ``c`` (a tie counts, as in ClassWins)."""
-    return Conjunction(_row(net, c, j), [0.0])
-
-
-def _everything(net, lo, hi) -> Conjunction:
-    """A violation set every output of the box lies in: ``y_0 <= u + 1`` with ``u`` an interval bound."""
-    from ..bounds import bounds
-
-    up = float(bounds(net, Box(lo, hi), method="interval")[-1][1][0])
-    if net.layers[-1].activation == "relu":
-        up = max(up, 0.0)
-    row = np.zeros(net.output_dim)
-    row[0] = 1.0
-    return Conjunction(row, [abs(up) + 1.0 + abs(up) * 1e-6])
-
-
-def _confirmed(net, phases, lo, hi, w, x) -> bool:
-    if x is None:
-        return False
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape != (net.input_dim,) or not np.all((x >= lo) & (x <= hi)):
-        return False
-    if not strictly_follows(net, phases, x)[0]:
-        return False
-    return True if w is None else bool(net(x) @ w <= 0)
-
 
 def _ambiguity_witness(net, phases, lo, hi, x, method, elapsed, note, base) -> NAPVerdict:
-    if not _confirmed(net, phases, lo, hi, None, x):
+    if not confirmed(net, phases, lo, hi, None, x):
         return NAPVerdict(status="unknown", method=method, time=elapsed, confirmed=False, counterexample=x,
                           note=_join(note, "the witness does not re-check in float64"), **base)
     return NAPVerdict(status="falsified", method=method, time=elapsed, counterexample=np.asarray(x, dtype=float),

@@ -1,0 +1,177 @@
+"""The engine side of NAP queries: shared bounds and MILPs, the LP polish, the violation rows, re-checks.
+
+:class:`Shared` runs the verification engine's stages for several
+violation rows over one box and pattern, sharing what can be shared (one
+DeepPoly pass, one round of LP bound tightening); :func:`decide` runs any
+engine on a list of rows; :func:`polish` turns the search's best points
+into counterexamples by an LP in their linear regions; :func:`confirmed` is
+the float64 re-check every counterexample passes before it is reported.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..geometry import Box
+from ..verify.properties import Conjunction, OutputAvoids
+from .nap import NAP
+from .search import strictly_follows
+
+#: Share of a NAP's whole time budget (all its competitor rows) that LP bound
+#: tightening may use before the MILPs.
+TIGHTEN_SHARE = 0.25
+
+#: Tightening budget without a timeout (seconds).
+TIGHTEN_MAX_SECONDS = 120.0
+
+#: The search's best following points that get an LP in their linear region.
+POLISH_POINTS = 3
+#: Seconds the LP polish may run even when the search used up its share.
+POLISH_MIN_SECONDS = 1.0
+
+
+def decide(net, lo, hi, pattern_nap: NAP, conjs, budget, engine, seed) -> list:
+    """``[(status, x, method, note)]`` per conjunction (a violation set) over the box, following the NAP."""
+    if engine is None:
+        return [("unknown", None, "search", "search only (no engine run)")] * len(conjs)
+    if engine == "relucid":
+        sh = Shared(net, lo, hi, pattern_nap.layer_phases(net), conjs)
+        first = sh.bounds()
+        todo = [k for k, a in enumerate(first) if a is None]
+        rest = iter(sh.milps(todo, None if budget is None else max(budget - sh.elapsed, 1e-3)) if todo else [])
+        return [a if a is not None else next(rest) for a in first]
+    out = []
+    t0 = time.monotonic()
+    for i, conj in enumerate(conjs):
+        left = None if budget is None else max((t0 + budget - time.monotonic()) / (len(conjs) - i), 1e-3)
+        prop = OutputAvoids(conj)
+        if engine == "marabou":
+            from ..verify.marabou import verify_marabou
+
+            r = verify_marabou(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left)
+        else:
+            from ..verify import verify
+
+            r = verify(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left, seed=seed)
+        out.append((r.status, r.counterexample, r.method or engine, r.note))
+    return out
+
+
+class Shared:
+    """The engine's stages for several violation rows over one box and pattern, shared where they can be.
+
+    :meth:`bounds`: DeepPoly with the pattern's phases, once for all rows
+    (the engine's stage 3). :meth:`milps`: LP bound tightening once, then one
+    MILP per row (:func:`relucid.verify.milp.milp_search`), each with an
+    equal share of the time left.
+    """
+
+    def __init__(self, net, lo, hi, phases, conjs) -> None:
+        from ..verify.query import Query
+
+        self.net, self.conjs = net, list(conjs)
+        self.q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, tuple(conjs), np.inf)
+        self.layers = None
+        self.elapsed = 0.0
+
+    def bounds(self) -> list:
+        """Per row: ``("proved", None, "bounds", note)`` when the bounds close it, else None."""
+        from ..bounds.deeppoly import deeppoly_bounds
+
+        t = time.monotonic()
+        q = self.q
+        S, s, strict, owner = q.spec()
+        bnd = deeppoly_bounds(self.net, q.lo[None], q.hi[None], q.phases, spec=(S, s))
+        self.elapsed += time.monotonic() - t
+        n = len(self.conjs)
+        if bnd.infeasible[0]:
+            return [("proved", None, "bounds", "no input of the box follows the pattern (the property holds vacuously)")] * n
+        safe = np.where(strict, bnd.spec_lower[0] >= 0, bnd.spec_lower[0] > 0)
+        self.layers = [(L[0], U[0]) for L, U in bnd.layers]
+        return [("proved", None, "bounds", None) if safe[owner == k].any() else None for k in range(n)]
+
+    def milps(self, rows, budget) -> list:
+        """``[(status, x, "milp", note)]`` for the given row indices (after :meth:`bounds`)."""
+        from ..verify.milp import milp_search
+        from ..verify.tighten import tighten_bounds
+
+        q = self.q
+        t0 = time.monotonic()
+        deadline = np.inf if budget is None else t0 + float(budget)
+        q.deadline = deadline
+        tb = TIGHTEN_SHARE * float(budget) if budget is not None else TIGHTEN_MAX_SECONDS
+        layers = tighten_bounds(q, self.layers, tb)
+        out = []
+        for i, k in enumerate(rows):
+            now = time.monotonic()
+            if now >= deadline:
+                out.append(("unknown", None, "milp", "timeout"))
+                continue
+            q.deadline = now + (deadline - now) / (len(rows) - i) if np.isfinite(deadline) else np.inf
+            active = np.zeros(len(self.conjs), dtype=bool)
+            active[k] = True
+            status, x, note = milp_search(q, layers, active)
+            out.append((status, x, "milp", note))
+        self.elapsed += time.monotonic() - t0
+        return out
+
+
+def polish(net, lo, hi, phases, conj, points, deadline):
+    """An LP in the linear region of each of the search's best following points (kept phases fixed).
+
+    :func:`relucid.verify.confirm.confirm` maximises a common slack of the
+    region's strict constraints and the violation row: a point it returns is
+    a checked counterexample (a violation in the same region as the point).
+    """
+    from ..verify.confirm import confirm
+    from ..verify.query import Query
+
+    if points is None or not len(points):
+        return None
+    q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, (conj,),
+              np.inf if deadline is None else max(deadline, time.monotonic() + POLISH_MIN_SECONDS))
+    for p in points[:POLISH_POINTS]:
+        if q.expired():
+            break
+        x = confirm(q, p)
+        if x is not None:
+            return x
+    return None
+
+
+def row(net, c, j) -> np.ndarray:
+    """``w`` with ``w·y = y_c - y_j`` (a violation where ``<= 0``)."""
+    w = np.zeros(net.output_dim)
+    w[c], w[j] = 1.0, -1.0
+    return w
+
+
+def violation(net, c, j) -> Conjunction:
+    """``y_c - y_j <= 0``: class ``j`` reaches class ``c`` (a tie counts, as in ClassWins)."""
+    return Conjunction(row(net, c, j), [0.0])
+
+
+def everything(net, lo, hi) -> Conjunction:
+    """A violation set every output of the box lies in: ``y_0 <= u + 1`` with ``u`` an interval bound."""
+    from ..bounds import bounds
+
+    up = float(bounds(net, Box(lo, hi), method="interval")[-1][1][0])
+    if net.layers[-1].activation == "relu":
+        up = max(up, 0.0)
+    row = np.zeros(net.output_dim)
+    row[0] = 1.0
+    return Conjunction(row, [abs(up) + 1.0 + abs(up) * 1e-6])
+
+
+def confirmed(net, phases, lo, hi, w, x) -> bool:
+    if x is None:
+        return False
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (net.input_dim,) or not np.all((x >= lo) & (x <= hi)):
+        return False
+    if not strictly_follows(net, phases, x)[0]:
+        return False
+    return True if w is None else bool(net(x) @ w <= 0)
+
