@@ -709,10 +709,18 @@ def solve_milp(
     if time_limit is not None and not np.isfinite(time_limit):
         time_limit = None
     args = (c, A, row_lo, row_hi, lb, ub, integer, maximize, time_limit, stop_at_first, threads, presolve)
-    if time_limit is not None and presolve and hasattr(os, "fork"):
+    nnz = A.nnz if sp.issparse(A) else int(np.count_nonzero(A))
+    if time_limit is not None and presolve and hasattr(os, "fork") and nnz > FORK_MIN_NNZ:
         return _solve_milp_forked(args, float(time_limit))
     return _solve_milp(*args)
 
+
+#: Models with at most this many nonzeros are solved in-process: their
+#: presolve takes milliseconds, so HiGHS' own ``time_limit`` is honoured
+#: closely, and a fork costs more than the solve (measured on the 12-10
+#: breast-cancer network of ``benchmarks/characterize.py``: ~4 ms per fork
+#: and wait against ~60 ms per solve, 20-25 % of ``find_minimal``'s time).
+FORK_MIN_NNZ = 20_000
 
 #: Seconds a forked MILP may run past its time limit before it is killed.
 MILP_KILL_GRACE = 0.5
