@@ -168,11 +168,3 @@ def test_bad_model_files_one_line_exit_2(capsys, tmp_path):
         assert fragment in err, (path, err)
         assert err.count("\n") == 1 and "Traceback" not in err and out == ""
 
-
-def test_tour_json(capsys, tmp_path):
-    code, out, _ = run(capsys, "tour", "--out", str(tmp_path / "t"), "--json")
-    assert code == 0
-    payload = json.loads(out)
-    assert payload["n_regions"] == 311 and payload["accuracy"] > 0.95
-    assert (tmp_path / "t" / "regions.png").stat().st_size > 10000
-    assert "311" in (tmp_path / "t" / "index.html").read_text()

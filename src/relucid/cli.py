@@ -139,10 +139,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", help="write a PNG of the region map with the explanation (2-D inputs)")
     s.set_defaults(func=cmd.explain)
 
-    s = sub.add_parser("tour", parents=[common], help="the main job on the shipped example")
-    s.add_argument("--example", default="moons", help="shipped example name (default: moons)")
-    s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")
-    s.set_defaults(func=cmd.tour)
+    from . import cli_report
+
+    cli_report.register(sub, common)
     return p
 
 

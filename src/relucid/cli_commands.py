@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from .cli import emit, load_network, parse_vector
-from .geometry import Box
 from .geometry.parse import parse_constraints
 
 
@@ -256,79 +255,3 @@ def verify(args) -> int:
     lines.append(detail)
     emit(args, result.to_dict(), "\n".join(lines))
     return 0
-
-
-def tour(args) -> int:
-    from .examples import load_example_data, load_example_network
-    from .regions import regions as all_regions
-
-    net = load_example_network(args.example)
-    data = load_example_data(args.example)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    acc = float(np.mean(np.argmax(net(data.X), axis=1) == data.y))
-    domain = Box(data.lo, data.hi)
-    t0 = time.perf_counter()
-    found = list(all_regions(net, domain, progress=not args.json))
-    elapsed = time.perf_counter() - t0
-    png = out / "regions.png"
-    if net.input_dim == 2:
-        _plot(found, png, data=(data.X, data.y), class_names=data.class_names,
-              title=f"{args.example}: {len(found)} linear regions")
-    _write_index(out, args.example, net, acc, len(found), elapsed, png.name)
-    payload = {
-        "example": args.example,
-        "network": repr(net),
-        "accuracy": acc,
-        "n_regions": len(found),
-        "seconds": elapsed,
-        "report": str(out / "index.html"),
-    }
-    text = "\n".join(
-        [
-            f"relucid tour — example {args.example!r}",
-            net.summary(),
-            f"data: {len(data.y)} points, {len(data.class_names)} classes ({', '.join(data.class_names)}); "
-            f"accuracy {acc:.1%}",
-            f"regions: {len(found)} linear regions in [{', '.join(f'{a:g}..{b:g}' for a, b in zip(data.lo, data.hi))}] "
-            f"({elapsed:.2f} s)",
-            f"report: {out / 'index.html'} (plot: {png})",
-        ]
-    )
-    emit(args, payload, text)
-    return 0
-
-
-def _plot(found, path, **kwargs) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plot import plot_regions
-
-    fig, ax = plt.subplots(figsize=(7, 7))
-    plot_regions(found, ax=ax, **kwargs)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def _write_index(out: Path, name: str, net, acc: float, n_regions: int, seconds: float, png: str) -> None:
-    import html
-
-    summary = html.escape(net.summary())
-    (out / "index.html").write_text(
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>relucid tour: {html.escape(name)}</title></head>
-<body style="font-family: sans-serif; max-width: 60em; margin: auto">
-<h1>relucid tour — {html.escape(name)}</h1>
-<h2>Network</h2><pre>{summary}</pre>
-<p>Accuracy on the shipped data: {acc:.1%}</p>
-<h2>Linear regions</h2>
-<p>{n_regions} full-dimensional linear regions in the input domain, enumerated exactly in {seconds:.2f} s.
-Inside each polygon the network is one affine map; the colour is the class it predicts there.</p>
-<img src="{png}" style="max-width: 100%">
-</body></html>
-""",
-        encoding="utf-8",
-    )

@@ -3,8 +3,9 @@
 ``load_example_network(name)`` / ``load_example_data(name)``; names are listed
 by :func:`example_names`. Each network file is relucid's own pickle-free
 ``.npz`` format; each data set an ``.npz`` with ``X``, ``y``,
-``feature_names``, ``class_names``, ``lo``, ``hi``. How they were made is in
-``scripts/make_examples.py`` of the repository and in ``examples/README.md``.
+``feature_names``, ``class_names`` (empty for a regression), ``lo``, ``hi``.
+``examples/train_examples.py`` of the repository makes them (fixed seeds);
+``README.md`` in this folder lists them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from ..errors import ModelFormatError
 
 @dataclass(frozen=True)
 class Dataset:
-    """A small labelled data set with its input domain ``[lo, hi]``."""
+    """A small labelled data set with its input domain ``[lo, hi]``.
+
+    ``y`` holds integer class labels, or float targets for a regression
+    (then ``class_names`` is empty and :attr:`is_regression` is True).
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -28,6 +33,10 @@ class Dataset:
     class_names: tuple[str, ...]
     lo: np.ndarray
     hi: np.ndarray
+
+    @property
+    def is_regression(self) -> bool:
+        return not self.class_names
 
 
 def example_names() -> list[str]:
@@ -55,7 +64,7 @@ def load_example_data(name: str = "moons") -> Dataset:
     with np.load(example_path(name, "data"), allow_pickle=False) as z:
         return Dataset(
             X=z["X"].astype(np.float64),
-            y=z["y"].astype(np.int64),
+            y=z["y"].astype(np.int64) if z["y"].dtype.kind in "iub" else z["y"].astype(np.float64),
             feature_names=tuple(str(s) for s in z["feature_names"]),
             class_names=tuple(str(s) for s in z["class_names"]),
             lo=z["lo"].astype(np.float64),
