@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidValueError, ModelFormatError
 from ..network import Network
-from ..regions.pattern import Pattern
+from ..regions.pattern import Pattern, disjoint_neuron_sets
 from .stream import activation_chunks, as_batch
 
 __all__ = ["NAP", "load_naps", "save_naps"]
@@ -69,11 +69,7 @@ class NAP:
     layers: tuple | None = None
 
     def __post_init__(self) -> None:
-        A = frozenset(_neuron(n) for n in self.active)
-        D = frozenset(_neuron(n) for n in self.inactive)
-        both = A & D
-        if both:
-            raise InvalidValueError(f"NAP: neuron {sorted(both)[0]} is both in A (active) and D (inactive)")
+        A, D = disjoint_neuron_sets(self.active, self.inactive, "NAP: neuron {} is both in A (active) and D (inactive)")
         object.__setattr__(self, "active", A)
         object.__setattr__(self, "inactive", D)
         if self.label is not None:
@@ -307,18 +303,6 @@ def _net_signature(net: Network) -> dict:
 def _check_nap_dict(naps, who: str) -> None:
     if not isinstance(naps, dict) or not all(isinstance(v, NAP) for v in naps.values()):
         raise InvalidValueError(f"{who}: expects a dict {{label: NAP}} (as mine_naps returns); got {type(naps).__name__}")
-
-
-def _neuron(n) -> tuple[int, int]:
-    """``(layer, neuron)`` as two non-negative ints, or InvalidValueError."""
-    try:
-        layer, idx = n
-        out = (_int(layer, "layer"), _int(idx, "neuron"))
-    except (TypeError, ValueError, InvalidValueError):
-        raise InvalidValueError(f"NAP: a neuron is named (layer, neuron) with two non-negative integers; got {n!r}") from None
-    if out[0] < 0 or out[1] < 0:
-        raise InvalidValueError(f"NAP: a neuron is named (layer, neuron) with two non-negative integers; got {n!r}")
-    return out
 
 
 def _int(v, what: str) -> int:

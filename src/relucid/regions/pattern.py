@@ -46,11 +46,7 @@ class Pattern:
     off: frozenset = frozenset()
 
     def __post_init__(self) -> None:
-        on = frozenset(_neuron(n) for n in self.on)
-        off = frozenset(_neuron(n) for n in self.off)
-        both = on & off
-        if both:
-            raise InvalidValueError(f"Pattern: neuron {sorted(both)[0]} is fixed both on and off")
+        on, off = disjoint_neuron_sets(self.on, self.off, "Pattern: neuron {} is fixed both on and off")
         object.__setattr__(self, "on", on)
         object.__setattr__(self, "off", off)
 
@@ -259,6 +255,20 @@ def pattern(net: Network, x) -> Pattern:
             "(use relucid.regions.activation_bits for a batch)"
         )
     return Pattern.from_bits(net, activation_bits(net, x))
+
+
+def disjoint_neuron_sets(on, off, clash: str) -> tuple[frozenset, frozenset]:
+    """Two iterables of ``(layer, neuron)`` as frozensets of int pairs.
+
+    Raises InvalidValueError for a malformed name, or ``clash`` (a format
+    string with one ``{}`` for the neuron) when a neuron is in both.
+    """
+    a = frozenset(_neuron(n) for n in on)
+    b = frozenset(_neuron(n) for n in off)
+    both = a & b
+    if both:
+        raise InvalidValueError(clash.format(sorted(both)[0]))
+    return a, b
 
 
 def _neuron(n) -> Neuron:
