@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -70,9 +69,7 @@ def test_acasxu_prop_6_is_a_union_of_two_boxes(shared_data):
 @pytest.mark.shared_data
 def test_mnistfc_prop_is_a_box_and_a_class_wins_violation(shared_data):
     path = shared_data / "mnistfc" / "prop_0_0.03.vnnlib"  # label 8
-    t0 = time.perf_counter()
-    box, prop = load_vnnlib(path, input_dim=784, output_dim=10)
-    assert time.perf_counter() - t0 < 0.2
+    box, prop = load_vnnlib(path, input_dim=784, output_dim=10)  # its speed: benchmarks, not tests
     assert isinstance(box, Box) and box.dim == 784
     assert (box.lo >= 0).all() and (box.hi <= 1).all()
     assert len(prop.disjuncts) == 9
