@@ -5,10 +5,12 @@ Stages, each cheaper than the next, each able to end the search:
 1. **Checks**: the network must be piecewise linear (relu, leaky_relu,
    identity); dimensions of the input set and property must fit; the pattern
    must name existing neurons. An empty input set is proved vacuously.
-2. **Attack**: sampling and projected gradient descent
-   (:mod:`.attack`); any hit is a confirmed counterexample.
-3. **Bounds**: DeepPoly bounds of every disjunct's rows over the whole input
+2. **Bounds**: DeepPoly bounds of every disjunct's rows over the whole input
    set (with the pattern's phases); disjuncts already unreachable are closed.
+   One pass costs about one batch of the attack's forward passes, so easy
+   proofs never wait for the attack.
+3. **Attack**: sampling and projected gradient descent
+   (:mod:`.attack`); any hit is a confirmed counterexample.
 4. **Complete search** on what is left: branch and bound over input boxes
    (:mod:`.input_split`) when the input set is a box of at most
    :data:`INPUT_SPLIT_MAX_DIM` dimensions, else one MILP per disjunct
@@ -146,12 +148,8 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
     q.stats["disjuncts"] = len(disjuncts)
     if not disjuncts:
         return Result("proved", method="trivial", note="the property has no violation set", stats=q.stats)
-    if attack_first:
-        x = attack(q, np.random.default_rng(seed))
-        if x is not None:
-            return _falsified(q, x, "attack")
-        if q.expired():
-            return Result("unknown", method="attack", note="timeout", stats=q.stats)
+    # One DeepPoly pass first: it costs about one batch of the attack's
+    # forward passes and closes easy queries before any search.
     S, s, strict, owner = q.spec()
     out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=(S, s))
     if out.infeasible[0]:
@@ -162,6 +160,12 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
     q.stats["open_after_bounds"] = int(active.sum())
     if not active.any():
         return Result("proved", method="bounds", stats=q.stats)
+    if attack_first:
+        x = attack(q, np.random.default_rng(seed))
+        if x is not None:
+            return _falsified(q, x, "attack")
+        if q.expired():
+            return Result("unknown", method="attack", note="timeout", stats=q.stats)
     use_split = method == "input-split" or (
         method == "auto" and not A.shape[0] and net.input_dim <= INPUT_SPLIT_MAX_DIM
     )
