@@ -11,6 +11,17 @@ from .errors import (
     SolverError,
     UnsupportedOperatorError,
 )
+from .abstraction import (
+    Abstraction,
+    abstract,
+    error_bounds,
+    identify_clusters,
+    layer_error_bound,
+    lift_paper,
+    lift_sound,
+    perturbation_error_bound,
+    verify_via_abstraction,
+)
 from .bounds import bounds
 from .bounds.forward_backward import Contraction, contract_intervals
 from .geometry import Box, Polyhedron, PolyUnion
@@ -27,6 +38,15 @@ from .verify import ClassWins, Conjunction, OutputAvoids, OutputIn, Property, Re
 __version__ = "0.1.0"
 
 __all__ = [
+    "Abstraction",
+    "abstract",
+    "error_bounds",
+    "identify_clusters",
+    "layer_error_bound",
+    "lift_paper",
+    "lift_sound",
+    "perturbation_error_bound",
+    "verify_via_abstraction",
     "Box",
     "NAP",
     "mine_naps",

@@ -123,6 +123,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_naps.register(sub, common)
 
+    from . import cli_abstract
+
+    cli_abstract.register(sub, common)
+
     s = sub.add_parser("explain", parents=[common], help="why the network picks its class at x, and why not another")
     s.add_argument("net")
     g = s.add_mutually_exclusive_group(required=True)
