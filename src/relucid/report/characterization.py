@@ -18,11 +18,7 @@ N_CHECK = 2000
 
 def characterization_section(s: Subject, x=None, *, timeout: float | None = 5.0) -> Section:
     """Both methods of :func:`relucid.convex_region` at one data row, with the proven boxes per named feature."""
-    if x is None:
-        x, row = s.median_margin_row()
-        where = f"data row {row} (the correctly classified row of median margin)"
-    else:
-        x, where = np.asarray(x, dtype=np.float64), "chosen for the tour"
+    x, where = s.input_row(x)
     c = int(s.predict(x)[0])
     prop = ClassWins(c) if s.net.output_dim > 1 else class_property(1, c)
     d = Draft("characterize", "Input characterisation", network=s.net_label(), data=s.data_label(),

@@ -23,11 +23,7 @@ def explanation_section(s: Subject, x=None, target: int | None = None, *, norm: 
     Without ``x``, the correctly classified data row of median margin is
     explained; without ``target``, the runner-up class at ``x``.
     """
-    if x is None:
-        x, row = s.median_margin_row()
-        where = f"data row {row} (the correctly classified row of median margin)"
-    else:
-        x, where = np.asarray(x, dtype=np.float64), "chosen for the tour"
+    x, where = s.input_row(x)
     scores = s.net(x)
     if target is None:
         target = int(np.argsort(-scores)[1]) if scores.shape[0] > 1 else 1 - int(scores[0] > 0)

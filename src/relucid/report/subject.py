@@ -95,6 +95,13 @@ class Subject:
         i = int(ok[np.argsort(margin, kind="stable")[len(margin) // 2]])
         return self.X[i].copy(), i
 
+    def input_row(self, x=None) -> tuple[np.ndarray, str]:
+        """``x`` as float64 and where it came from; without ``x``, :meth:`median_margin_row`."""
+        if x is None:
+            x, row = self.median_margin_row()
+            return x, f"data row {row} (the correctly classified row of median margin)"
+        return np.asarray(x, dtype=np.float64), "chosen for the tour"
+
     def class_name(self, c: int) -> str:
         return self.class_names[c] if 0 <= c < len(self.class_names) else f"class {c}"
 

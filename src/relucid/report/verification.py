@@ -25,11 +25,7 @@ def verification_section(s: Subject, x=None, *, timeout: float | None = 5.0) -> 
     While doubling, each query starts with the verifier's attack; while halving (looking for a proof below
     a radius that has a counterexample) the attack is skipped so that the whole timeout goes to the proof.
     """
-    if x is None:
-        x, row = s.median_margin_row()
-        where = f"data row {row} (the correctly classified row of median margin)"
-    else:
-        x, where = np.asarray(x, dtype=np.float64), "chosen for the tour"
+    x, where = s.input_row(x)
     c = int(s.predict(x)[0])
     prop = ClassWins(c) if s.net.output_dim > 1 else class_property(1, c)
     start = START * float(np.min(s.hi - s.lo))
