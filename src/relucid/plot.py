@@ -220,7 +220,8 @@ def plot_stages(stages, views, *, ncols: int = 3, size: float = 3.6):
     for ax, stage in zip(axes.ravel(), shown):
         lo, hi = views[stage.space]
         plot_union(stage.union, lo, hi, ax=ax)
-        ax.set_title(f"{stage.label}\n{len(stage.union)} pieces in {stage.space}-space", fontsize=8)
+        n = len(stage.union)
+        ax.set_title(f"{stage.label}\n{n} piece{'' if n == 1 else 's'} in {stage.space}-space", fontsize=8)
     for ax in axes.ravel()[len(shown):]:
         ax.axis("off")
     fig.tight_layout()
