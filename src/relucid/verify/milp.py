@@ -155,21 +155,8 @@ class Encoding:
         return (r.x[: self.n_in], r.value) if r.ok else (None, None)
 
     def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True, presolve: bool = True):
-        """Search for an input whose output satisfies ``conj`` (its closure): margin ``t >= 0``, maximised.
-
-        With ``stop_at_first`` the objective is dropped (pure feasibility):
-        any point with ``t >= 0`` ends the search, and HiGHS finds one much
-        sooner without the margin to chase. Measured on mnist-net_256x2, the
-        δ = 0.99 NAP of label 0 against label 2 over [0, 1]^784 (80 free
-        first-layer neurons): falsified in 17 s, against a 60 s timeout with
-        the margin maximised (Marabou: 4.8 s); proofs are unchanged within
-        timing noise (9 NAP-augmented MILP proofs 16.2 s vs 15.8 s; 10
-        ``find_minimal`` runs on the breast-cancer net 17.1 s vs 16.5 s).
-        Infeasibility, the proof, does not depend on the objective.
-        """
+        """Search for an input whose output satisfies ``conj`` (its closure): margin ``t >= 0``, maximised."""
         c, A, row_lo, row_hi, lb, ub = self.with_margin(conj, 0.0)
-        if stop_at_first:
-            c = np.zeros_like(c)
         integer = self.integer + [False]
         return solve_milp(c, A, row_lo, row_hi, lb, ub, integer, maximize=True,
                           time_limit=time_limit, stop_at_first=stop_at_first, presolve=presolve)
