@@ -155,7 +155,16 @@ class Encoding:
         return (r.x[: self.n_in], r.value) if r.ok else (None, None)
 
     def solve(self, conj: Conjunction, time_limit: float, stop_at_first: bool = True, presolve: bool = True):
-        """Search for an input whose output satisfies ``conj`` (its closure): margin ``t >= 0``, maximised."""
+        """Search for an input whose output satisfies ``conj`` (its closure): margin ``t >= 0``, maximised.
+
+        The margin objective stays even with ``stop_at_first``. Tried and
+        reverted: a pure feasibility first pass (no objective) found a
+        whole-domain NAP counterexample on mnist-net_256x2 (δ = 0.99, label 0
+        vs 2) in 7-17 s that the maximised margin misses in 60 s, but it made
+        NAP-augmented MILP proofs at ε = 0.1 slower (7.4 → 13.8 s, 7.0 s →
+        over 40 s, 6.2 → 9.5 s on three queries) and cost 10 of 79 proofs in
+        ``benchmarks/naps_mnist.py``; proofs matter more here.
+        """
         c, A, row_lo, row_hi, lb, ub = self.with_margin(conj, 0.0)
         integer = self.integer + [False]
         return solve_milp(c, A, row_lo, row_hi, lb, ub, integer, maximize=True,
