@@ -175,7 +175,7 @@ def get_network(arch: str, train_set, val_set, log) -> tuple[rl.Network, dict]:
 
 
 def accuracy(net: rl.Network, X, y) -> float:
-    return float((np.argmax(net(X), axis=1) == y).mean())
+    return float((net.classify(X) == y).mean())
 
 
 def command_line() -> str:

@@ -101,3 +101,12 @@ def test_summary_and_counts():
     assert net.n_parameters == 8 + 4 + 4 + 1
     assert net.n_pattern_neurons == 4 and net.pattern_layers == (0,)
     assert "layer 0: Dense 2 -> 4, relu" in net.summary()
+
+
+def test_classify_argmax_ties_and_one_output():
+    three = rl.Network([rl.Dense(np.eye(3), np.zeros(3))])
+    X = np.array([[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 5.0]])
+    np.testing.assert_array_equal(three.classify(X), [1, 0, 2])  # a tie goes to the lowest index
+    assert three.classify(X[2]) == 2 and np.ndim(three.classify(X[2])) == 0
+    one = rl.Network([rl.Dense([[1.0]], [0.0])])
+    np.testing.assert_array_equal(one.classify(np.array([[-1.0], [0.0], [1e-12]])), [0, 0, 1])  # class 1 iff y > 0

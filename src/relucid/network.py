@@ -210,6 +210,18 @@ class Network:
             Z = layer.activate(layer.preactivation(Z))
         return Z[0] if single else Z
 
+    def classify(self, X) -> np.ndarray:
+        """Predicted classes: the arg-max output (ties: the lowest index); one output: class 1 iff ``y > 0``.
+
+        The one-output rule is scikit-learn's for a binary MLP and relucid's
+        ``class_property(1, c)``. A batch gives an int array (n,), one vector an int.
+        """
+        Y = self(X)
+        single = Y.ndim == 1
+        Y = np.atleast_2d(Y)
+        c = np.argmax(Y, axis=1) if Y.shape[1] > 1 else (Y[:, 0] > 0).astype(np.int64)
+        return c[0] if single else c
+
     def preactivations(self, X) -> list[np.ndarray]:
         """Pre-activations of every layer: a list of arrays (n, out_i), or vectors for one input."""
         pre, _ = self.trace(X)

@@ -28,7 +28,8 @@ from ._checks import check_clusters, check_inputs, check_network
 #: k-means restarts (scikit-learn's classic default, as in the paper's code).
 N_INIT = 10
 
-__all__ = ["Abstraction", "MergeStep", "abstract", "kmeans_clusters", "layer_activations", "merge_layer"]
+__all__ = ["Abstraction", "MergeStep", "abstract", "build_network", "kmeans_clusters", "layer_activations",
+           "merge_layer"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,10 +167,9 @@ def abstract(net: Network, X, clusters, *, seed: int = 0) -> Abstraction:
         eps.append(step.eps)
         eps_max.append(step.eps_max)
         H = A[:, step.kept]
-    layers = [Dense(W, b, layer.activation) for W, b, layer in zip(weights, biases, net.layers)]
     return Abstraction(
         original=net,
-        network=Network(layers),
+        network=build_network(weights, biases, net),
         mapping=tuple(mapping),
         kept=tuple(kept),
         eps=tuple(eps),
@@ -178,6 +178,11 @@ def abstract(net: Network, X, clusters, *, seed: int = 0) -> Abstraction:
         n_samples=int(X.shape[0]),
         seconds=time.perf_counter() - t0,
     )
+
+
+def build_network(weights: list, biases: list, like: Network) -> Network:
+    """The network with these layer arrays and ``like``'s activations (a partly abstracted network)."""
+    return Network([Dense(W, b, layer.activation) for W, b, layer in zip(weights, biases, like.layers)])
 
 
 def layer_activations(weights: list, biases: list, k: int, H: np.ndarray) -> np.ndarray:

@@ -17,21 +17,14 @@ import numpy as np
 from ..errors import InvalidValueError
 from ..network import Network
 from ._checks import check_accuracy, check_inputs, check_labels, check_network
-from .merge import layer_activations, merge_layer
+from .merge import build_network, layer_activations, merge_layer
 
-__all__ = ["accuracy", "identify_clusters", "predict"]
-
-
-def predict(logits: np.ndarray) -> np.ndarray:
-    """Classes from outputs (n, n_out): the arg-max (ties: the lowest index); one output: ``y > 0``."""
-    if logits.shape[1] == 1:
-        return (logits[:, 0] > 0).astype(np.int64)
-    return np.argmax(logits, axis=1)
+__all__ = ["accuracy", "identify_clusters"]
 
 
 def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
-    """Share of rows of ``X`` whose predicted class (:func:`predict`) is the label."""
-    return float(np.mean(predict(net(X)) == y))
+    """Share of rows of ``X`` whose predicted class (:meth:`Network.classify`) is the label."""
+    return float(np.mean(net.classify(X) == y))
 
 
 def identify_clusters(
@@ -105,7 +98,7 @@ def identify_clusters(
         def keeps(c: int) -> bool:
             step = merge_layer(weights, biases, k, A, c, seed=seed)
             steps[c] = step
-            return _accuracy(step.weights, step.biases, Xv, yv) >= alpha
+            return accuracy(build_network(step.weights, step.biases, net), Xv, yv) >= alpha
 
         lo, hi = 1, layer.out_dim
         while lo < hi:
@@ -119,12 +112,3 @@ def identify_clusters(
         H = A[:, step.kept]
         counts.append(int(lo))
     return tuple(counts)
-
-
-def _accuracy(weights: list, biases: list, X: np.ndarray, y: np.ndarray) -> float:
-    Z = X
-    for k, (W, b) in enumerate(zip(weights, biases)):
-        Z = Z @ W.T + b
-        if k < len(weights) - 1:
-            Z = np.maximum(Z, 0.0)
-    return float(np.mean(predict(Z) == y))

@@ -48,8 +48,8 @@ def abstraction_section(s: Subject, *, drop: float = ACCURACY_DROP) -> Section:
     with d.step("error bound and measured error"):
         bound = error_bounds(ab)[-1]
         measured = np.max(np.abs(s.net(s.X) - ab.network(s.X)), axis=0)
-        agree = float(np.mean(s.predict(s.X) == _predict(ab.network, s.X)))
-        acc_abs = float(np.mean(_predict(ab.network, s.X) == s.y))
+        agree = float(np.mean(s.predict(s.X) == ab.network.classify(s.X)))
+        acc_abs = float(np.mean(ab.network.classify(s.X) == s.y))
     d.p("Neurons of a layer whose activation vectors over the data are close are merged into one representative "
         "(k-means); the number of clusters per layer is the smallest that keeps the accuracy at least α. The error "
         "bound (Theorem 1 of the paper) bounds, on the data, how far each output of the abstract network can be "
@@ -68,11 +68,6 @@ def abstraction_section(s: Subject, *, drop: float = ACCURACY_DROP) -> Section:
                       "regions, a similar decision boundary.")
     return d.done(f"{ab.summary()}; accuracy {acc:.1%} → {acc_abs:.1%}; output error ≤ {float(np.max(bound)):.3g} "
                   f"(bound), {float(np.max(measured)):.3g} measured")
-
-
-def _predict(net, X):
-    out = net(X)
-    return np.argmax(out, axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(np.int64)
 
 
 def _figure(s: Subject, ab):

@@ -65,8 +65,7 @@ class Subject:
 
     def predict(self, X) -> np.ndarray:
         """Class labels (argmax, or logit ``> 0`` for one output)."""
-        out = self.net(np.atleast_2d(X))
-        return np.argmax(out, axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(np.int64)
+        return self.net.classify(np.atleast_2d(X))
 
     def score(self) -> tuple[str, float]:
         """("accuracy", a) for a classifier, ("RMSE", r) for a regression, on the subject's data."""
