@@ -23,6 +23,7 @@ import numpy as np
 from ..bounds.deeppoly import deeppoly_bounds
 from ..errors import InvalidValueError
 from ..network import Network
+from ..verify.properties import ClassWins
 from ._checks import check_box, check_classifier, check_inputs
 from .bounds import _eps
 from .merge import Abstraction
@@ -203,9 +204,10 @@ def verify_via_abstraction(
     c = int(np.argmax(y)) if label is None else int(label)
     if not 0 <= c < net.output_dim:
         raise InvalidValueError(f"verify_via_abstraction: label {c} outside 0..{net.output_dim - 1}")
-    witness = _check_points(net, np.vstack([x, lo, hi]), c)
-    if witness is not None:
-        return LiftResult("falsified", c, lifting, counterexample=witness, time=time.perf_counter() - t0)
+    P = np.vstack([x, lo, hi])
+    bad = np.flatnonzero(~ClassWins(c).holds_at(net(P)))  # a tie does not keep the class
+    if bad.size:
+        return LiftResult("falsified", c, lifting, counterexample=P[bad[0]].copy(), time=time.perf_counter() - t0)
     margin = None
     if lifting == "sound":
         res = lift_sound(abstraction, lo[None], hi[None], c)
@@ -215,11 +217,3 @@ def verify_via_abstraction(
         lower, upper = lift_paper(abstraction, lo, hi, eps="paper" if lifting == "paper" else "max")
         proved = bool(robust_from_bounds(lower, upper, c)[0])
     return LiftResult("proved" if proved else "unknown", c, lifting, margin=margin, time=time.perf_counter() - t0)
-
-
-def _check_points(net: Network, P: np.ndarray, label: int):
-    """The first point whose original output does not put ``label`` strictly first, or None."""
-    Y = net(P)
-    others = np.delete(Y, label, axis=1)
-    bad = np.flatnonzero(~(Y[:, label] > others.max(axis=1)))
-    return P[bad[0]].copy() if bad.size else None

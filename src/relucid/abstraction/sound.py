@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..bounds.deeppoly import _backward
 from ..bounds.relax import relaxation
 from ..network import Network
 from ._checks import check_box, check_classifier
@@ -226,28 +227,21 @@ def _backsubstitute(net: Network, R: np.ndarray, top: int, etas: list, lines: li
 
     ``R`` is (rows, width). ``e^(k) = ζ^(k) + η^(k)``: η is bounded by its
     interval, ζ by the lines of :func:`relu_difference_lines` in
-    ``Δ^(k) = W_k e^(k-1)``, substituted down to the input, where the error is 0.
+    ``Δ^(k) = W_k e^(k-1)``, substituted down to the input, where the error is 0:
+    DeepPoly's back-substitution with η folded into the lines' intercepts and
+    no biases (the error of an affine map is the map of the error).
     """
     B = etas[0][0].shape[0]
-    Lam = np.broadcast_to(R, (B,) + R.shape)
-    const = np.zeros(Lam.shape[:2])
-    for k in range(top, -1, -1):
-        ls, li, us, ui = lines[k]
-        Lp, Ln = np.maximum(Lam, 0.0), np.minimum(Lam, 0.0)
-        const = const + _rowdot(Lp, etas[k][0] + li) + _rowdot(Ln, etas[k][1] + ui)
-        Lam = _matmul(Lp * ls[:, None, :] + Ln * us[:, None, :], net.layers[k].weight)
-    return const
+    relax = [(ls, eta_lo + li, us, eta_hi + ui) for (ls, li, us, ui), (eta_lo, eta_hi) in zip(lines, etas)]
+    weights = [(layer.weight, np.zeros(layer.out_dim)) for layer in net.layers]
+    lower, _, _ = _backward(weights, relax, top, np.broadcast_to(R, (B,) + R.shape), np.zeros((B, R.shape[0])),
+                            lambda Lam, const: const)
+    return lower
 
 
-def _rowdot(Lam: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``Lam[b] @ v[b]`` for every box: (B, rows)."""
-    return (Lam @ v[:, :, None])[..., 0]
-
-
-def _matmul(Lam: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``Lam[b] @ W`` for every box, as one 2-D product."""
-    B, r, n = Lam.shape
-    return (Lam.reshape(B * r, n) @ W).reshape(B, r, W.shape[1])
+def _box_min(Lam: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``min Lam[b] @ x`` over the box ``[lo[b], hi[b]]``, for every box: (B, rows)."""
+    return (np.maximum(Lam, 0.0) @ lo[:, :, None] + np.minimum(Lam, 0.0) @ hi[:, :, None])[..., 0]
 
 
 def _representative_gap(abstraction: Abstraction, k: int, lo, hi, abs_layers: list):
@@ -274,16 +268,10 @@ def _representative_gap(abstraction: Abstraction, k: int, lo, hi, abs_layers: li
         W = W @ P
     S = np.vstack([W[merged] - W[rep[merged]], W[rep[merged]] - W[merged]])
     const = np.broadcast_to(np.concatenate([b[merged] - b[rep[merged]], b[rep[merged]] - b[merged]]), (B, 2 * len(merged)))
-    Lam = np.broadcast_to(S, (B,) + S.shape)
-    for j in range(k - 1, -1, -1):
-        layer = anet.layers[j]
-        ls, li, us, ui = relaxation(layer.activation, abs_layers[j][0], abs_layers[j][1], layer.alpha)
-        Lp, Ln = np.maximum(Lam, 0.0), np.minimum(Lam, 0.0)
-        const = const + _rowdot(Lp, li) + _rowdot(Ln, ui)
-        Lz = Lp * ls[:, None, :] + Ln * us[:, None, :]
-        const = const + Lz @ layer.bias
-        Lam = _matmul(Lz, layer.weight)
-    lower = const + _rowdot(np.maximum(Lam, 0.0), lo) + _rowdot(np.minimum(Lam, 0.0), hi)
+    layers = anet.layers[:k]
+    relax = [relaxation(layer.activation, abs_layers[j][0], abs_layers[j][1], layer.alpha) for j, layer in enumerate(layers)]
+    lower, _, _ = _backward([(layer.weight, layer.bias) for layer in layers], relax, k - 1,
+                            np.broadcast_to(S, (B,) + S.shape), const, lambda Lam, c: c + _box_min(Lam, lo, hi))
     n = len(merged)
     d_lo[:, merged] = lower[:, :n]
     d_hi[:, merged] = -lower[:, n:]
