@@ -218,16 +218,11 @@ def verify(args) -> int:
 # -- helpers ---------------------------------------------------------------------------------------
 def load_data(path, *, scale="auto", limit=None, need_labels: bool = True):
     """``(X, y, scale)`` from an ``.npz`` with arrays ``x`` and ``y`` (``X``/``Y`` accepted)."""
+    from .io.data import read_npz
+
     path = Path(path)
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ModelFormatError(f"{path}: not a readable .npz data file ({exc})") from None
-    if not hasattr(z, "files"):
-        raise ModelFormatError(f"{path}: expected an .npz archive with arrays x and y; got a single array")
-    keys = list(z.files)
+    z = read_npz(path)
+    keys = list(z)
     xk = next((k for k in ("x", "X") if k in keys), None)
     yk = next((k for k in ("y", "Y") if k in keys), None)
     if xk is None:

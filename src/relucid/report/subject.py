@@ -9,7 +9,6 @@ the page says which files (by SHA-256 prefix) produced it.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from ..errors import InvalidValueError, ModelFormatError, ShapeError
 from ..geometry import Box
+from ..io.data import read_npz
 from ..network import Network
 
 __all__ = ["Subject", "example_subject", "load_subject"]
@@ -166,7 +166,7 @@ def load_subject(net_spec: str, data_path) -> Subject:
         net_source = str(net_path)
     net = load(net_path)
     data_path = Path(data_path)
-    arrays = _read_npz(data_path)
+    arrays = read_npz(data_path, "report")
     who = f"report: data file {str(data_path)!r}"
     X = arrays.get("X", arrays.get("x"))
     if X is None:
@@ -194,31 +194,6 @@ def load_subject(net_spec: str, data_path) -> Subject:
         net_source=net_source, data_source=str(data_path), net_digest=_digest(net_path), data_digest=_digest(data_path),
         notes=tuple(notes),
     )
-
-
-def _read_npz(path: Path) -> dict:
-    if not path.exists():
-        raise ModelFormatError(f"report: no such data file: {str(path)!r}")
-    if not path.is_file():
-        raise ModelFormatError(f"report: not a file: {str(path)!r}")
-    with open(path, "rb") as fh:
-        magic = fh.read(6)
-    if magic == b"\x93NUMPY":
-        raise ModelFormatError(f"report: data file {str(path)!r} is a single .npy array; save an .npz archive "
-                               "with np.savez(path, X=inputs, y=labels)")
-    if not magic.startswith(b"PK"):
-        raise ModelFormatError(f"report: data file {str(path)!r} is not an .npz archive; save one with "
-                               "np.savez(path, X=inputs, y=labels)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFormatError(f"report: data file {str(path)!r} holds pickled objects; relucid reads plain "
-                                   "arrays only (save names as np.array([...], dtype=str))") from None
-        raise ModelFormatError(f"report: cannot read data file {str(path)!r}: {exc}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFormatError(f"report: cannot read data file {str(path)!r} as an .npz archive: {exc}") from None
 
 
 def _names(arr, n: int, what: str, who: str) -> tuple | None:
