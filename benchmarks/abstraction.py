@@ -45,8 +45,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 import argparse  # noqa: E402
 import datetime as _dt  # noqa: E402
 import json  # noqa: E402
-import shlex  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -178,28 +176,6 @@ def accuracy(net: rl.Network, X, y) -> float:
     return float((net.classify(X) == y).mean())
 
 
-def command_line() -> str:
-    return "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-
-
-def git_head() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def timed(fn, repeat: int = 2):
-    """(result of the last call, the smallest wall-clock time of ``repeat`` calls)."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
-
-
 def search(net, Xc, yc, X_acc, y_acc, test_set) -> dict:
     """identify_clusters with the accuracy measured on (X_acc, y_acc), allowing a 1-point drop; then abstract."""
     base = accuracy(net, X_acc, y_acc)
@@ -216,10 +192,10 @@ def search(net, Xc, yc, X_acc, y_acc, test_set) -> dict:
 
 def verification(net, a, images, labels, eps: float, log) -> dict:
     lo, hi = np.clip(images - eps, 0, 1), np.clip(images + eps, 0, 1)
-    (m_orig, _), t_orig = timed(lambda: robustness_margins(net, lo, hi, labels))
-    (m_abs, _), t_abs = timed(lambda: robustness_margins(a.network, lo, hi, labels))
+    t_orig, (m_orig, _) = _machine.best_time(lambda: robustness_margins(net, lo, hi, labels), 2)
+    t_abs, (m_abs, _) = _machine.best_time(lambda: robustness_margins(a.network, lo, hi, labels), 2)
     p_orig, p_abs = (m_orig > 0).all(axis=1), (m_abs > 0).all(axis=1)
-    sound, t_sound = timed(lambda: lift_sound(a, lo, hi, labels), repeat=1)
+    t_sound, sound = _machine.best_time(lambda: lift_sound(a, lo, hi, labels), 1)
     p_paper = robust_from_bounds(*lift_paper(a, lo, hi, eps="paper"), labels)
     p_paper_max = robust_from_bounds(*lift_paper(a, lo, hi, eps="max"), labels)
     differ = np.flatnonzero(p_orig != p_abs)
@@ -285,14 +261,14 @@ def table2(data, n_verify: int, log) -> dict:
     idx = np.flatnonzero(np.argmax(net(Xt), axis=1) == yt)[:n_verify]
     lo, hi = np.clip(Xt[idx] - TABLE2_EPS, 0, 1), np.clip(Xt[idx] + TABLE2_EPS, 0, 1)
     labels = yt[idx]
-    (m_orig, _), t_orig = timed(lambda: robustness_margins(net, lo, hi, labels))
+    t_orig, (m_orig, _) = _machine.best_time(lambda: robustness_margins(net, lo, hi, labels), 2)
     out = {"eps": TABLE2_EPS, "n": len(idx), "deeppoly_original": {"proved": int((m_orig > 0).all(axis=1).sum()),
                                                                     "seconds": t_orig}, "rows": []}
     for removed, paper in TABLE2:
         counts = [300, *(300 - r for r in removed), 300]  # paper layers 3-6 = our hidden layers 1-4
         a = rl.abstract(net, Xc, counts, seed=SEED)
-        (m_abs, _), t_abs = timed(lambda: robustness_margins(a.network, lo, hi, labels))
-        sound, t_sound = timed(lambda: lift_sound(a, lo, hi, labels), repeat=1)
+        t_abs, (m_abs, _) = _machine.best_time(lambda: robustness_margins(a.network, lo, hi, labels), 2)
+        t_sound, sound = _machine.best_time(lambda: lift_sound(a, lo, hi, labels), 1)
         row = {"removed": list(removed), "sizes": [m for _, m in a.hidden_sizes], "reduction_pct": 100 * a.reduction_rate,
                "test_drop_pct": 100 * (accuracy(net, *test_set) - accuracy(a.network, *test_set)),
                "abstract_seconds": a.seconds,
@@ -456,7 +432,7 @@ def main(argv=None) -> int:
     rows = [run_arch(arch, data, n_verify, log) for arch in archs]
     t2 = None if args.quick else table2(data, n_verify, log)
     result = {"rows": rows, "table2": t2, "eps": EPS, "n_cluster": N_CLUSTER, "seed": SEED,
-              "meta": {"started": started, "git": git_head(), "command": command_line(), "machine": machine,
+              "meta": {"started": started, "git": _machine.git_rev(), "command": _machine.command_line(), "machine": machine,
                        "quick": args.quick, "wall_seconds": time.perf_counter() - t0}}
     write_json(result, out_dir)
     write_markdown(result, out_dir)

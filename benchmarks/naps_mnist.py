@@ -42,8 +42,6 @@ import argparse  # noqa: E402
 import datetime as _dt  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
-import shlex  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -52,7 +50,6 @@ import numpy as np  # noqa: E402
 
 import relucid as rl  # noqa: E402
 from relucid.naps import (  # noqa: E402
-    NAP,
     count_activations,
     cross_check,
     nap_augmented_robustness,
@@ -74,21 +71,6 @@ NETS = ("256x2", "256x4", "256x6")
 DELTAS = (1.0, 0.99, 0.95, 0.9)
 EPS = (0.05, 0.1, 0.2, 0.3)
 MARABOU_EPS = (0.02, 0.05)  # augmented rows of the Marabou subset
-
-
-def command_line() -> str:
-    return "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-
-
-def git_rev() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (rev or "unknown") + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def load_mnist(split: str):
@@ -344,11 +326,11 @@ def main() -> int:
 def write_results(out_dir, args, started, total, nets, mined, extra, tables, trivial, labels, rob, rob_s, deep, aug,
                   aug_s, amb, amb_s, mq, mara, mara_ok, mara_s) -> None:
     L = []
-    J: dict = {"command": command_line(), "date": started.isoformat(timespec="seconds"), "git": git_rev(),
+    J: dict = {"command": _machine.command_line(), "date": started.isoformat(timespec="seconds"), "git": _machine.git_rev(),
                "total_seconds": total}
     L += ["# NAPs on the mnistfc networks (`benchmarks/naps_mnist.py`)", "",
-          f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {git_rev()}.", "",
-          f"Command: `{command_line()}` — whole run {total / 60:.1f} min.", "", "Machine:"]
+          f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {_machine.git_rev()}.", "",
+          f"Command: `{_machine.command_line()}` — whole run {total / 60:.1f} min.", "", "Machine:"]
     L += _machine.machine(" (two single-threaded worker processes for the verification queries; BLAS one thread)",
                           ["numpy", "scipy", "highspy", "maraboupy", "torch"])
     tc = extra.get("torch_cpu")

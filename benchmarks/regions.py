@@ -79,16 +79,6 @@ def regioncam_faces(net: rl.Network):
     return rc
 
 
-def best_time(fn, repeats: int):
-    """(best wall seconds, last result) over ``repeats`` calls."""
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def _has_regioncam() -> bool:
     try:
         import regioncam  # noqa: F401
@@ -106,13 +96,13 @@ def planar_vs_regioncam() -> dict:
             net = he_network(seed, [2, *widths, 1], float32=True)
             t_ours, t_rc, n_rc = np.inf, np.inf, None
             for _ in range(repeats):  # interleaved, so both see the same machine load
-                t, sub = best_time(lambda net=net: planar_regions(net, BOX), 1)
+                t, sub = _machine.best_time(lambda net=net: planar_regions(net, BOX), 1)
                 t_ours = min(t_ours, t)
                 if have_rc:
-                    t, rc = best_time(lambda net=net: regioncam_faces(net), 1)
+                    t, rc = _machine.best_time(lambda net=net: regioncam_faces(net), 1)
                     t_rc, n_rc = min(t_rc, t), rc.num_faces
                     del rc
-            t_aff, _ = best_time(lambda sub=sub: _affine(sub), 1)
+            t_aff, _ = _machine.best_time(lambda sub=sub: _affine(sub), 1)
             check = _regioncam_check(net, regioncam_faces(net), sub) if have_rc and n_rc != len(sub) else {}
             row = {
                 "network": "2-" + "x".join(map(str, widths)) + "-1", "seed": seed, "regions_relucid": len(sub),
@@ -167,16 +157,16 @@ def mnist_slices() -> dict:
     rows = []
     for name in ("mnist-net_256x2", "mnist-net_256x4", "mnist-net_256x6"):
         net = rl.load(net_dir / f"{name}.onnx")
-        t_full, sub = best_time(lambda net=net: planar_regions(net, plane=(x0, x1, x2)), 2)
+        t_full, sub = _machine.best_time(lambda net=net: planar_regions(net, plane=(x0, x1, x2)), 2)
         inner = sub.interior_points()
         agree = int(np.all(activation_bits(net, sub.to_input(inner)) == sub.bits, axis=1).sum())
         folded = _fold(net, x0, x1, x2)
-        t_fold, sub_f = best_time(lambda folded=folded: planar_regions(folded, BOX), 2)
+        t_fold, sub_f = _machine.best_time(lambda folded=folded: planar_regions(folded, BOX), 2)
         row = {"network": name, "regions_784d": len(sub), "seconds_784d": t_full,
                "interior_points_agreeing": agree, "regions_folded_relucid": len(sub_f),
                "seconds_folded_relucid": t_fold, "regions_folded_regioncam": None, "seconds_folded_regioncam": None}
         if have_rc:
-            t_rc, rc = best_time(lambda folded=folded: regioncam_faces(folded), 1)
+            t_rc, rc = _machine.best_time(lambda folded=folded: regioncam_faces(folded), 1)
             row.update(regions_folded_regioncam=rc.num_faces, seconds_folded_regioncam=t_rc)
             if rc.num_faces != len(sub_f):
                 row.update(_regioncam_check(folded, rc, sub_f))

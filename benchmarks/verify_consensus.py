@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import verify_vs_marabou as vm  # first: sets the single-thread variables before numpy is imported
 
+import _machine  # noqa: E402  (benchmarks/_machine.py)
+
 import argparse
 import datetime as _dt
 import json
@@ -121,7 +123,7 @@ def main(argv=None) -> int:
     args.out.write_text("\n".join(lines) + "\n")
     sidecar = args.out.with_suffix(".json")
     sidecar.write_text(json.dumps({
-        "command": vm.command_line(), "date": started.isoformat(timespec="seconds"), "git": vm.git_rev(),
+        "command": _machine.command_line(), "date": started.isoformat(timespec="seconds"), "git": _machine.git_rev(),
         "timeout_s": args.timeout, "jobs": args.jobs, "benchmarks": benches, "data": str(data),
         "machine": header, "wall_s": wall, "summary": summary,
         "instances": [{k: (str(v) if isinstance(v, Path) else v) for k, v in inst.items()}
@@ -183,9 +185,9 @@ def report(todo, skipped, results, benches, args, data, started, header, wall):
     L = [
         "# relucid against the unanimous VNN-COMP 2021 verdicts (`benchmarks/verify_consensus.py`)",
         "",
-        f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {vm.git_rev()}.",
+        f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {_machine.git_rev()}.",
         "",
-        f"Command: `{vm.command_line()}`",
+        f"Command: `{_machine.command_line()}`",
         "",
         "Machine:",
         *header,

@@ -95,7 +95,6 @@ import csv  # noqa: E402
 import datetime as _dt  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
-import shlex  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -336,23 +335,6 @@ def machine(extra: str = "") -> list[str]:
     return _machine.machine(extra, ["numpy", "scipy", "highspy", "maraboupy", "relucid"])
 
 
-def command_line() -> str:
-    return "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-
-
-def git_rev() -> str:
-    try:
-        import subprocess
-
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (rev or "unknown") + (" (with uncommitted changes)" if dirty else "")
-    except Exception:  # noqa: BLE001
-        return "unknown"
-
-
 WORD = {"unsat": "holds", "sat": "violated"}
 
 
@@ -464,7 +446,7 @@ def main(argv=None) -> int:
     out_md.write_text("\n".join(lines) + "\n")
     sidecar = out_md.with_suffix(".json")
     payload = {
-        "command": command_line(), "date": started.isoformat(timespec="seconds"), "git": git_rev(),
+        "command": _machine.command_line(), "date": started.isoformat(timespec="seconds"), "git": _machine.git_rev(),
         "timeout_s": args.timeout, "engines": engines, "data": str(data), "machine": header,
         "wall_s": wall, "summary": summary,
         "instances": [{k: (str(v) if isinstance(v, Path) else v) for k, v in inst.items()}
@@ -556,9 +538,9 @@ def report(todo, results, engines, args, data, started, header, wall):
     L = [
         "# relucid vs Marabou on VNN-COMP 2021 instances (`benchmarks/verify_vs_marabou.py`)",
         "",
-        f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {git_rev()}.",
+        f"Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; git {_machine.git_rev()}.",
         "",
-        f"Command: `{command_line()}`",
+        f"Command: `{_machine.command_line()}`",
         "",
         "Machine:",
         *header,

@@ -144,7 +144,6 @@ def table(args) -> int:
 
 def verify(args) -> int:
     from .cli import emit, load_network, parse_vector
-    from .geometry import Box
     from .naps import load_naps, nap_augmented_robustness, nap_robustness, non_ambiguity_all
     from .parallel import run_all
 
