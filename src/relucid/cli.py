@@ -11,11 +11,13 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .errors import RelucidError, ShapeError
+from . import _cli_args as arg
+from .errors import RelucidError
 
 EXAMPLE_PREFIX = "example:"
 
@@ -24,16 +26,58 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit code 2."""
 
     def error(self, message: str) -> None:  # noqa: D401
-        self.exit(2, f"relucid: error: {message} (see 'relucid {self.prog.split()[-1]} --help')\n")
+        # self.prog is the whole command: "relucid", "relucid naps", "relucid naps verify"
+        self.exit(2, f"relucid: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 done, 1 a bug or a failed report section, 2 a bad input)."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_printer(args.debug)
+        return _run(args)
+
+
+class _LogFormatter(logging.Formatter):
+    """Log records as one line: progress (INFO) as it is, ``relucid: warning: ...`` from WARNING up."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = _one_line(record.getMessage())
+        if record.levelno >= logging.WARNING:
+            return f"relucid: {record.levelname.lower()}: {text}"
+        if record.exc_info:  # -v: a failed report section logs its traceback
+            return super().format(record)
+        return text
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormatter())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+def _warning_printer(debug: bool):
+    """``warnings.showwarning`` for the CLI: each warning is one line ``relucid: warning: ...`` on stderr.
+
+    With ``--debug`` the line also names the warning's class and the source line that raised it.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        where = f" [{category.__name__} at {filename}:{lineno}]" if debug else ""
+        print(f"relucid: warning: {_one_line(message)}{where}", file=sys.stderr if file is None else file)
+
+    return show
+
+
+def _run(args) -> int:
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into `head` and closed: not an error
@@ -81,21 +125,23 @@ def _build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
     g.add_argument("--x-file", help="the input as a .npy or text file")
-    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.add_argument("--domain", type=arg.constraints_text, help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
     s.set_defaults(func=cmd.region)
 
     s = sub.add_parser("regions", parents=[common], help="every linear region in a bounded 2-D/low-D domain")
     s.add_argument("net")
-    s.add_argument("--domain", required=True, help='bounded input constraints, e.g. "-1 <= x0 <= 1, -1 <= x1 <= 1"')
-    s.add_argument("--plot", help="write a PNG of the regions (2-D only)")
-    s.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
-    s.add_argument("--max-regions", type=int, default=None)
+    s.add_argument("--domain", type=arg.constraints_text, required=True,
+                   help='bounded input constraints, e.g. "-1 <= x0 <= 1, -1 <= x1 <= 1"')
+    s.add_argument("--plot", type=arg.figure_path, help="write a figure of the regions (2-D only; .png, .svg, .pdf, ...)")
+    s.add_argument("--timeout", type=arg.positive_seconds, default=None, help="stop after this many seconds")
+    s.add_argument("--max-regions", type=arg.positive_int, default=None, help="stop after this many regions")
     s.set_defaults(func=cmd.regions)
 
     s = sub.add_parser("verify", parents=[common], help="prove or falsify a VNN-LIB property (sat / unsat / timeout)")
     s.add_argument("net")
     s.add_argument("property", help="a .vnnlib file (its assertions describe a counterexample)")
-    s.add_argument("--timeout", type=float, default=None, help="seconds; at expiry the answer is 'timeout'")
+    s.add_argument("--timeout", type=arg.positive_seconds, default=None,
+                   help="seconds; at expiry the answer is 'timeout'")
     s.add_argument("--engine", choices=("relucid", "marabou"), default="relucid")
     s.add_argument("--method", choices=("auto", "input-split", "milp"), default="auto",
                    help="relucid's complete back end (default: auto)")
@@ -105,13 +151,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("preimage", parents=[common], help="every input whose output lies in a polyhedral set")
     s.add_argument("net")
-    s.add_argument("--output", required=True, help='output constraints, e.g. "y0 <= y1" (outputs y0, y1, ...)')
-    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.add_argument("--output", type=arg.constraints_text, required=True,
+                   help='output constraints, e.g. "y0 <= y1" (outputs y0, y1, ...)')
+    s.add_argument("--domain", type=arg.constraints_text, help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
     s.add_argument("--method", choices=("exact", "under", "box"), default="exact")
-    s.add_argument("--max-pieces", type=int, default=None, help="under: pieces to return (default 10)")
-    s.add_argument("--timeout", type=float, default=None, help="seconds (exact: stop early, marked incomplete)")
-    s.add_argument("--show", type=int, default=5, help="pieces printed in the text output (default 5)")
-    s.add_argument("--plot", help="write a PNG of the preimage (1-D and 2-D inputs)")
+    s.add_argument("--max-pieces", type=arg.positive_int, default=None, help="under: pieces to return (default 10)")
+    s.add_argument("--timeout", type=arg.positive_seconds, default=None,
+                   help="seconds (exact: stop early, marked incomplete)")
+    s.add_argument("--show", type=arg.nonnegative_int, default=5, help="pieces printed in the text output (default 5)")
+    s.add_argument("--plot", type=arg.figure_path, help="write a figure of the preimage (1-D and 2-D inputs)")
     s.add_argument("--progress", action="store_true", help="show a progress bar")
     s.set_defaults(func=cmd.preimage)
 
@@ -132,15 +180,18 @@ def _build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
     g.add_argument("--x-file", help="the input as a .npy or text file")
-    s.add_argument("--why-not", type=int, default=None, metavar="CLASS", help="explain why not this class")
+    s.add_argument("--why-not", type=arg.nonnegative_int, default=None, metavar="CLASS",
+                   help="explain why not this class")
     s.add_argument("--features", help="a text file with one feature name per line")
     s.add_argument("--classes", help="a text file with one class name per line")
-    s.add_argument("--domain", help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
+    s.add_argument("--domain", type=arg.constraints_text, help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
     s.add_argument("--norm", choices=("inf", "1", "2"), default="inf", help="why-not: distance to the nearest point")
-    s.add_argument("--max-hamming", type=int, default=None, help="why-not: most facet crossings to search")
-    s.add_argument("--timeout", type=float, default=60.0, help="why-not: seconds (default 60)")
-    s.add_argument("--jobs", type=int, default=None, help="why-not: parallel LP workers")
-    s.add_argument("--plot", help="write a PNG of the region map with the explanation (2-D inputs)")
+    s.add_argument("--max-hamming", type=arg.nonnegative_int, default=None,
+                   help="why-not: most facet crossings to search")
+    s.add_argument("--timeout", type=arg.positive_seconds, default=60.0, help="why-not: seconds (default 60)")
+    s.add_argument("--jobs", type=arg.jobs, default=None, help="why-not: parallel LP workers (-1: every core)")
+    s.add_argument("--plot", type=arg.figure_path,
+                   help="write a figure of the region map with the explanation (2-D inputs)")
     s.set_defaults(func=cmd.explain)
 
     from . import cli_report
@@ -160,22 +211,29 @@ def load_network(spec: str):
 
 
 def parse_vector(text: str | None, file: str | None, dim: int, *, what: str = "--x") -> np.ndarray:
-    """An input vector from ``--x "a,b,c"`` or ``--x-file``, checked against ``dim``."""
+    """An input vector from ``--x "a,b,c"`` or ``--x-file`` (``.npy`` or text), checked against ``dim``."""
+    from .errors import ShapeError
+
     if file is not None:
-        path = Path(file)
-        x = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, delimiter=None)
-        what = f"--x-file {file}"
-        x = np.asarray(x, dtype=np.float64).reshape(-1)
-    else:
-        try:
-            x = np.array([float(v) for v in text.replace(";", ",").split(",") if v.strip()])
-        except ValueError:
-            raise ShapeError(f"{what}: expected comma-separated numbers; got {text!r}") from None
+        return arg.read_vector_file(file, dim)
+    try:
+        x = np.array([float(v) for v in text.replace(";", ",").split(",") if v.strip()])
+    except ValueError:
+        raise ShapeError(f"{what}: expected comma-separated numbers; got {text!r}") from None
     if x.shape[0] != dim:
         raise ShapeError(f"{what} has {x.shape[0]} values but the network takes {dim} inputs")
     if not np.all(np.isfinite(x)):
         raise ShapeError(f"{what} contains NaN or inf")
     return x
+
+
+def parse_domain(text: str | None, net, *, x: np.ndarray | None = None):
+    """``--domain`` as a Polyhedron (None without the option); an empty domain, or one without ``x``, is refused."""
+    from .geometry.parse import parse_constraints
+
+    if text is None:
+        return None
+    return arg.check_domain(parse_constraints(text, net.input_dim), text, x=x)
 
 
 def emit(args, payload: dict, text: str) -> None:

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from . import _cli_args as arg
 from .errors import InvalidValueError, ShapeError
 
 
@@ -29,11 +30,11 @@ def register(sub, common) -> None:
     g.add_argument("--min-accuracy", type=float,
                    help="search the cluster counts layer by layer keeping at least this accuracy (a fraction)")
     g.add_argument("--clusters", help="cluster counts, one per hidden layer, comma-separated ('-' keeps a layer)")
-    s.add_argument("--out", required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
-    s.add_argument("--samples", type=int, default=1000, help="inputs whose activations are clustered (default 1000)")
+    s.add_argument("--out", type=arg.output_path, required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
+    s.add_argument("--samples", type=arg.positive_int, default=1000, help="inputs whose activations are clustered (default 1000)")
     s.add_argument("--val", help="measure the accuracy on this .npz instead of DATA")
     s.add_argument("--scale", default="auto", help="multiply inputs by this ('auto': 1/255 for uint8 data, else 1)")
-    s.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    s.add_argument("--seed", type=arg.nonnegative_int, default=0, help="k-means seed (default 0)")
     s.set_defaults(func=run)
 
 
@@ -44,12 +45,10 @@ def run(args) -> int:
     from .io import save
 
     net = load_network(args.net)
-    X, y, scale = _inputs(args.data, args.scale, net.input_dim)
-    if args.samples < 1:
-        raise InvalidValueError(f"--samples must be >= 1; got {args.samples}")
+    X, y, scale = _inputs(args.data, args.scale, net)
     Xc, yc = X[: args.samples], y[: args.samples]
     if args.val:
-        Xv, yv, _ = _inputs(args.val, args.scale, net.input_dim)
+        Xv, yv, _ = _inputs(args.val, args.scale, net)
     else:
         Xv, yv = X, y
     t0 = time.perf_counter()
@@ -78,14 +77,16 @@ def run(args) -> int:
     return 0
 
 
-def _inputs(path, scale, dim):
+def _inputs(path, scale, net):
     from .cli_naps import load_data
 
     X, y, s = load_data(path, scale=scale)
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1) * s
-    if X.shape[1] != dim:
-        raise ShapeError(f"{path}: inputs have {X.shape[1]} values but the network takes {dim}")
-    return X, np.asarray(y), s
+    if X.shape[1] != net.input_dim:
+        raise ShapeError(f"{path}: inputs have {X.shape[1]} values but the network takes {net.input_dim}")
+    if len(y) != len(X):
+        raise ShapeError(f"{path}: {len(X)} inputs but {len(y)} labels")
+    return X, arg.check_labels(y, net.output_dim, str(path)), s
 
 
 def _clusters(text: str) -> list:

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from . import _cli_args as arg
 from .errors import InvalidValueError
 
 __all__ = ["characterize", "parse_property", "register"]
@@ -29,15 +30,20 @@ def register(sub, common) -> None:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--x", help='the start input, comma-separated: "0.1,0.2"')
     g.add_argument("--x-file", help="the start input as a .npy or text file")
-    s.add_argument("--property", default=None,
+    s.add_argument("--property", type=arg.constraints_text, default=None,
                    help='"class C" (class C wins; default: the class predicted at x) or output constraints, '
                         'e.g. "y0 >= y1, y0 >= y2"')
-    s.add_argument("--domain", required=True,
+    s.add_argument("--domain", type=arg.constraints_text, required=True,
                    help='the bounded input domain the proofs are over, e.g. "-1 <= x0 <= 1, -1 <= x1 <= 1"')
     s.add_argument("--method", choices=("baseline", "relaxed"), default="baseline")
     s.add_argument("--logit-factor", type=float, default=0.5,
                    help="relaxed method: ε = factor · margin of x, strictly between 0 and 1 (default 0.5)")
-    s.add_argument("--timeout", type=float, default=None, help="seconds per verifier call")
+    s.add_argument("--timeout", type=float, default=None,
+                   help="seconds per verifier call; a run makes one call per hidden layer plus one per neuron "
+                        "tried, so it can take many times this (see --total-timeout)")
+    s.add_argument("--total-timeout", type=float, default=None,
+                   help="seconds for all verifier calls together; when spent, the neurons not yet tried stay "
+                        "fixed (the region is still proven, but maybe not minimal)")
     s.add_argument("--no-grow", action="store_true", help="UA box: the maximum-volume box only, not grown")
     s.set_defaults(func=characterize)
 
@@ -64,18 +70,18 @@ def parse_property(text: str | None, net, x: np.ndarray):
 
 def characterize(args) -> int:
     from .characterize import convex_region
-    from .cli import emit, load_network, parse_vector
+    from .cli import emit, load_network, parse_domain, parse_vector
     from .geometry import Box
-    from .geometry.parse import parse_constraints
 
     net = load_network(args.net)
     x = parse_vector(args.x, args.x_file, net.input_dim)
-    domain = parse_constraints(args.domain, net.input_dim)
+    domain = parse_domain(args.domain, net, x=x)
     lo, hi = domain.bounding_box()
     if np.all(np.count_nonzero(domain.A, axis=1) == 1) and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
         domain = Box(lo, hi)  # axis-aligned rows only: the box is the same set
     prop = parse_property(args.property, net, x)
-    ch = convex_region(net, x, prop, args.method, args.logit_factor, domain=domain, timeout=args.timeout)
+    ch = convex_region(net, x, prop, args.method, args.logit_factor, domain=domain, timeout=args.timeout,
+                        total_timeout=args.total_timeout)
     payload = ch.to_dict()
     box = ch.ua_box(grow=not args.no_grow)
     payload["ua_box"] = {"lo": box.lo, "hi": box.hi, "log_volume": ch.ua_log_volume(grow=not args.no_grow)}

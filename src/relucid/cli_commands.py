@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .cli import emit, load_network, parse_vector
+from ._cli_args import check_domain, read_names_file
+from .cli import emit, load_network, parse_domain, parse_vector
+from .errors import InvalidValueError
 from .geometry.parse import parse_constraints
 
 
@@ -42,7 +43,7 @@ def region(args) -> int:
 
     net = load_network(args.net)
     x = parse_vector(args.x, args.x_file, net.input_dim)
-    domain = parse_constraints(args.domain, net.input_dim) if args.domain else None
+    domain = parse_domain(args.domain, net, x=x)
     reg = region_of(net, x, domain=domain)
     facets = reg.facets()
     ball = reg.chebyshev_center()
@@ -84,11 +85,11 @@ def regions(args) -> int:
     from .regions import planar_regions, regions as all_regions
 
     net = load_network(args.net)
-    domain = parse_constraints(args.domain, net.input_dim)
+    domain = parse_domain(args.domain, net)
     lo, hi = domain.bounding_box()
+    if args.plot and net.input_dim != 2:  # refuse before the work, not after it
+        raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
-        from .errors import InvalidValueError
-
         raise InvalidValueError(f"regions: the domain {args.domain!r} is unbounded; bound every input, e.g. '-1 <= x0 <= 1'")
     t0 = time.perf_counter()
     if net.input_dim == 2:  # planar subdivision: no LP, regioncam-class speed
@@ -121,10 +122,6 @@ def regions(args) -> int:
         ]
         n, method = len(found), "march"
         complete = args.timeout is None and args.max_regions is None or n < (args.max_regions or np.inf)
-        if args.plot:
-            from .errors import InvalidValueError
-
-            raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
     payload = {"n_regions": n, "seconds": elapsed, "method": method, "complete": bool(complete), "regions": entries}
     text = f"{n} linear regions in the domain ({elapsed:.3f} s, {method})"
     if not complete:
@@ -140,18 +137,20 @@ def preimage(args) -> int:
     from .preimage import as_domain, as_output_set, preimage as run_preimage
 
     net = load_network(args.net)
+    if args.plot and net.input_dim > 2:  # refuse before the work, not after it
+        raise InvalidValueError(f"--plot: only 1-D and 2-D inputs can be drawn; the network takes {net.input_dim}")
     ys = as_output_set(net, args.output)
-    domain = as_domain(net, args.domain) if args.domain else None
+    domain = None if args.domain is None else check_domain(as_domain(net, args.domain), args.domain)
     pre = run_preimage(net, parse_constraints(args.output, net.output_dim, var="y"), domain, method=args.method,
                        max_pieces=args.max_pieces, timeout=args.timeout, progress=args.progress)
     s = pre.stats
-    where = f" within {args.domain!r}" if args.domain else ""
+    where = f" within {args.domain!r}" if args.domain is not None else ""
     lines = [f"preimage of {{{args.output}}}{where} ({args.method}): {len(pre)} pieces"]
     if len(pre) == 0:
         if args.method == "under" and not s.complete:
             lines.append("no piece found before the limit (an under-approximation proves nothing when empty)")
         elif s.complete:
-            lines.append("EMPTY: no input" + (" in the domain" if args.domain else "") + " maps into the output set (proof)")
+            lines.append("EMPTY: no input" + (" in the domain" if args.domain is not None else "") + " maps into the output set (proof)")
     lines.append(f"explored {s.explored}, pruned {s.pruned}, returned {s.returned}, {s.lps} LPs, {s.time:.3f} s"
                  + ("" if s.complete else " (stopped early: an under-approximation)"))
     names = [f"x{i}" for i in range(net.input_dim)]
@@ -172,12 +171,9 @@ def preimage(args) -> int:
 
 
 def _plot_preimage(net, pre, ys, domain, path) -> None:
-    from .errors import InvalidValueError
     from .geometry import PolyUnion
     from .plot import plot_preimage
 
-    if net.input_dim > 2:
-        raise InvalidValueError(f"--plot: only 1-D and 2-D inputs can be drawn; the network takes {net.input_dim}")
     lo, hi = domain.bounding_box() if domain is not None else (np.full(net.input_dim, -np.inf), np.full(net.input_dim, np.inf))
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         plo, phi = pre.bounding_box()
@@ -192,10 +188,12 @@ def explain(args) -> int:
     from .explain import why, why_not
 
     net = load_network(args.net)
+    if args.plot and net.input_dim != 2:  # refuse before the work, not after it
+        raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
     x = parse_vector(args.x, args.x_file, net.input_dim)
     features = _names_file(args.features, net.input_dim, "--features", "input")
     classes = _names_file(args.classes, net.output_dim, "--classes", "output")
-    domain = parse_constraints(args.domain, net.input_dim) if args.domain else None
+    domain = parse_domain(args.domain, net, x=x)
     if args.why_not is None:
         expl = why(net, x, feature_names=features, domain=domain, class_names=classes)
     else:
@@ -204,11 +202,8 @@ def explain(args) -> int:
     payload = expl.to_dict()
     text = expl.text
     if args.plot:
-        from .errors import InvalidValueError
         from .plot import plot_explanation
 
-        if net.input_dim != 2:
-            raise InvalidValueError(f"--plot: only 2-input networks can be drawn; this one takes {net.input_dim} inputs")
         ax = plot_explanation(expl, domain=domain)
         ax.figure.savefig(args.plot, dpi=130, bbox_inches="tight")
         text += f"\nplot written to {args.plot}"
@@ -219,14 +214,7 @@ def explain(args) -> int:
 
 def _names_file(path, n: int, flag: str, what: str):
     """Names from a text file, one per line, checked against ``n``; None without a file."""
-    if path is None:
-        return None
-    from .errors import ShapeError
-
-    names = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
-    if len(names) != n:
-        raise ShapeError(f"{flag} {path} has {len(names)} names but the network has {n} {what}s")
-    return names
+    return None if path is None else read_names_file(path, n, flag, what)
 
 
 def verify(args) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _cli_args as arg
 from .errors import InvalidValueError, ModelFormatError
 
 PROPERTIES = ("robust", "augmented", "non-ambiguity")
@@ -32,7 +33,7 @@ def register(sub, common) -> None:
     s.add_argument("net", help="network file (.onnx, .nnet, .npz) or example:NAME")
     s.add_argument("data", help="labelled data: .npz with arrays x (inputs) and y (labels)")
     s.add_argument("--delta", type=float, required=True, help="relaxing factor in (0.5, 1], e.g. 0.99")
-    s.add_argument("--out", required=True, help="write the NAPs here (JSON)")
+    s.add_argument("--out", type=arg.output_path, required=True, help="write the NAPs here (JSON)")
     _data_options(s)
     s.add_argument("--layers", help="layers to mine, comma-separated (default: every hidden relu layer)")
     s.add_argument("--labels", help="labels to mine, comma-separated (default: those in the data)")
@@ -44,7 +45,8 @@ def register(sub, common) -> None:
     s.add_argument("data", help="labelled evaluation data (.npz with x and y)")
     s.add_argument("naps", nargs="+", help="NAP files from 'relucid naps mine' (one table row each)")
     _data_options(s)
-    s.add_argument("--heatmap", help="write the overlap heatmaps (one panel per NAP file) to this PNG")
+    s.add_argument("--heatmap", type=arg.figure_path,
+                   help="write the overlap heatmaps (one panel per NAP file) to this figure (.png, .svg, ...)")
     s.add_argument("--markdown", action="store_true", help="print Markdown tables")
     s.set_defaults(func=table)
 
@@ -62,16 +64,16 @@ def register(sub, common) -> None:
     s.add_argument("--index", default="0", help="augmented with --data: input indices, comma-separated (default 0)")
     s.add_argument("--scale", default="auto", help="multiply --data inputs by this ('auto': 1/255 for uint8)")
     s.add_argument("--domain", default="0,1", help="input domain: LO,HI for every input (default 0,1)")
-    s.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10)")
+    s.add_argument("--timeout", type=arg.positive_seconds, default=10.0, help="seconds per query (default 10)")
     s.add_argument("--engine", choices=("relucid", "verify", "marabou"), default="relucid")
     s.add_argument("--no-search", action="store_true", help="skip the following-NAP search before the engine")
-    s.add_argument("--jobs", type=int, default=None, help="independent queries in parallel (-1: all cores)")
+    s.add_argument("--jobs", type=arg.jobs, default=None, help="independent queries in parallel (-1: all cores)")
     s.set_defaults(func=verify)
 
 
 def _data_options(s) -> None:
     s.add_argument("--scale", default="auto", help="multiply inputs by this ('auto': 1/255 for uint8 data, else 1)")
-    s.add_argument("--limit", type=int, help="use only the first N inputs")
+    s.add_argument("--limit", type=arg.positive_int, help="use only the first N inputs")
 
 
 def _usage(p):
@@ -119,6 +121,7 @@ def table(args) -> int:
 
     net = load_network(args.net)
     X, y, scale = load_data(args.data, scale=args.scale, limit=args.limit)
+    y = arg.check_labels(y, net.output_dim, str(args.data))
     sets = [load_naps(p, network=net) for p in args.naps]
     tab = nap_table(net, sets, X, y, scale=scale)
     payload = tab.to_dict()

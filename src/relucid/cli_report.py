@@ -25,7 +25,8 @@ def register(sub, common) -> None:
     """Add ``tour`` and ``report`` to an argparse subparsers object."""
     s = sub.add_parser("tour", parents=[common],
                        help="every analysis on the shipped examples: one self-contained HTML report")
-    s.add_argument("--out", default="relucid-tour", help="output folder (default: ./relucid-tour)")
+    s.add_argument("--out", type=_out_folder, default="relucid-tour",
+                   help="output folder (default: ./relucid-tour); an index.html there is replaced, a link is refused")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=tour)
 
@@ -34,14 +35,25 @@ def register(sub, common) -> None:
     s.add_argument("net", help="network file (.onnx, .nnet, .npz) or example:NAME")
     s.add_argument("data", help="data archive .npz: X (inputs), optional y (labels or targets), feature_names, "
                                 "class_names, lo, hi (the input domain; default: the data's range)")
-    s.add_argument("--out", default="relucid-report", help="output folder (default: ./relucid-report)")
+    s.add_argument("--out", type=_out_folder, default="relucid-report",
+                   help="output folder (default: ./relucid-report); an index.html there is replaced, a link is refused")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=report)
+
+
+def _out_folder(text: str) -> str:
+    """``--out``: an output folder; an empty string is refused (it would mean the working directory)."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected an output folder; got an empty string")
+    return text
 
 
 def tour(args) -> int:
     from .report import tour as run_tour
 
+    _check_out(args.out)  # before the work, not after it
     rep = run_tour(progress=not (args.json or args.no_progress), strict=args.debug)
     return _finish(args, rep)
 
@@ -49,17 +61,27 @@ def tour(args) -> int:
 def report(args) -> int:
     from .report import build_report
 
+    _check_out(args.out)
     rep = build_report(args.net, args.data, progress=not (args.json or args.no_progress), strict=args.debug)
     return _finish(args, rep)
+
+
+def _check_out(out) -> bool:
+    """Whether ``out/index.html`` exists (refusing a link or a non-file there, or an ``out`` that is no folder)."""
+    from .report.build import report_exists
+
+    return report_exists(Path(out))
 
 
 def _finish(args, rep) -> int:
     from .cli import emit
 
-    path = rep.write(Path(args.out))
+    replaced = _check_out(args.out)
+    path = rep.write(Path(args.out))  # logs "replacing the existing report ..." on stderr when it does
     payload = rep.to_dict()
     payload["report"] = str(path)
-    emit(args, payload, rep.summary() + f"\nreport: {path}")
+    payload["replaced"] = replaced
+    emit(args, payload, rep.summary() + f"\nreport: {path}" + (" (replaced the previous report)" if replaced else ""))
     if rep.failed:
         names = ", ".join(s.title for s in rep.failed)
         print(f"relucid: {len(rep.failed)} section(s) failed: {names} (the report shows the errors)", file=sys.stderr)

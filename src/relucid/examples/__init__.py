@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelFormatError
+from ..errors import InvalidValueError, ModelFormatError
+
+_KINDS = ("net", "data")
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,19 @@ def example_names() -> list[str]:
 
 
 def example_path(name: str, kind: str = "net") -> Path:
-    """Path of the shipped file ``<name>_<kind>.npz`` (kind: "net" or "data")."""
+    """Path of the shipped file ``<name>_<kind>.npz`` (kind: "net" or "data").
+
+    ``name`` must be one of :func:`example_names` exactly: a path such as
+    ``"../../elsewhere/model"`` is refused, so only the shipped files are read.
+    """
+    if kind not in _KINDS:
+        raise InvalidValueError(f"example_path: kind must be one of {', '.join(_KINDS)}; got {kind!r}")
+    names = example_names()
+    if not isinstance(name, str) or name not in names:
+        raise ModelFormatError(f"no shipped example {name!r}; available: {', '.join(names)}")
     path = _folder() / f"{name}_{kind}.npz"
     if not path.is_file():
-        raise ModelFormatError(f"no shipped example {name!r}; available: {', '.join(example_names())}")
+        raise ModelFormatError(f"the shipped example {name!r} has no {kind} file")
     return path
 
 

@@ -8,6 +8,9 @@ other section, why it was skipped.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +19,12 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..errors import InvalidValueError
 from .html import render_page
 from .section import Section, esc, skipped
 from .subject import Subject, example_subject, load_subject
 
-__all__ = ["Job", "Report", "build_report", "report_jobs", "run_jobs", "tour", "tour_jobs"]
+__all__ = ["INDEX", "Job", "Report", "build_report", "report_exists", "report_jobs", "run_jobs", "tour", "tour_jobs"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +62,29 @@ class Report:
         return [s for s in self.sections if s.status == "failed"]
 
     def write(self, out) -> Path:
-        """Write ``out/index.html`` (the folder is created) and return its path."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "index.html"
-        path.write_text(self.html, encoding="utf-8")
+        """Write ``out/index.html`` (the folder is created) and return its path.
+
+        Only a regular file inside ``out`` is written: an ``index.html`` that
+        is a symbolic link (or anything but a regular file) is refused, and the
+        page goes to a new file in ``out`` that then replaces ``index.html``,
+        so nothing outside ``out`` is ever written, even through a hard link.
+        A previous report is replaced (logged at WARNING; :func:`report_exists`
+        tells beforehand). An empty ``out`` is refused (it is not "here").
+        """
+        out = _out_dir(out)
+        path = out / INDEX
+        if report_exists(out):
+            logger.warning("replacing the existing report %s", path)
+        tmp = out / f".{INDEX}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.html)
+            os.replace(tmp, path)  # replaces the directory entry; never follows a link there
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
     def summary(self) -> str:
@@ -85,6 +107,50 @@ class Report:
                 for s in self.sections
             ],
         }
+
+
+#: The report's file name inside the output folder.
+INDEX = "index.html"
+
+
+def report_exists(out) -> bool:
+    """Whether ``out/index.html`` exists, so that :meth:`Report.write` would replace it.
+
+    Raises :class:`~relucid.errors.InvalidValueError` when ``out`` is empty or
+    not a folder, or when ``index.html`` there is a symbolic link or not a
+    regular file (:meth:`Report.write` refuses those).
+    """
+    out = _check_out(out)
+    path = out / INDEX
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        raise InvalidValueError(f"report: {str(path)!r} is a symbolic link; relucid writes only regular files inside "
+                                f"the output folder (remove the link or choose another --out)")
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidValueError(f"report: {str(path)!r} exists and is not a regular file; choose another --out")
+    return True
+
+
+def _check_out(out) -> Path:
+    if out is None or not str(out).strip():
+        raise InvalidValueError("report: the output folder is empty ''; name a folder, e.g. 'relucid-report'")
+    path = Path(out)
+    if path.is_symlink() and not path.exists():
+        raise InvalidValueError(f"report: the output folder {str(path)!r} is a broken symbolic link")
+    if path.exists() and not path.is_dir():
+        raise InvalidValueError(f"report: the output folder {str(path)!r} exists and is not a folder")
+    return path
+
+
+def _out_dir(out) -> Path:
+    """``out`` checked (:func:`report_exists`) and created."""
+    path = _check_out(out)
+    report_exists(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def run_jobs(title: str, intro_html: str, jobs: list[Job], *, progress: bool = False, strict: bool = False) -> Report:

@@ -1,0 +1,268 @@
+"""The command line's argument checks, in one place: argparse ``type=`` helpers and input-file readers.
+
+Every command validates its options with these helpers, so the same value is
+accepted or refused with the same message everywhere. An argparse ``type``
+helper raises :class:`argparse.ArgumentTypeError`; argparse turns it into one
+line ``relucid: error: argument --timeout: ...`` and exit code 2. The readers
+(:func:`read_vector_file`, :func:`read_names_file`) and :func:`check_domain`
+raise relucid's own errors, which ``relucid.cli.main`` prints as one line with
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidValueError, ModelFormatError, ShapeError
+
+__all__ = [
+    "check_domain",
+    "check_labels",
+    "constraints_text",
+    "figure_path",
+    "jobs",
+    "nonnegative_int",
+    "output_path",
+    "positive_int",
+    "positive_seconds",
+    "read_names_file",
+    "read_vector_file",
+]
+
+#: Largest text file read for a vector or a list of names (bytes): far above any real input.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+
+
+# -- argparse types ------------------------------------------------------------------------------
+
+def positive_seconds(text: str) -> float:
+    """A timeout: a positive, finite number of seconds (``0``, negatives, ``nan``, ``inf`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds; got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds; got {text!r}")
+    return value
+
+
+def _int(text: str, expected: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    value = _int(text, "an integer >= 1")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """An integer >= 0."""
+    value = _int(text, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
+    return value
+
+
+def jobs(text: str) -> int:
+    """Parallel workers: an integer >= 1, or -1 for every core."""
+    value = _int(text, "an integer >= 1 (or -1: every core)")
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 (or -1: every core); got {text!r}")
+    return value
+
+
+def constraints_text(text: str) -> str:
+    """Linear constraints as text (``"0 <= x0 <= 1, ..."``): an empty string is refused, not read as "none"."""
+    if not text.strip(" \t\r\n,;"):
+        raise argparse.ArgumentTypeError(
+            f"expected constraints such as '0 <= x0 <= 1, 0 <= x1 <= 1'; got {text!r} (leave the option out for none)"
+        )
+    return text
+
+
+def output_path(text: str) -> str:
+    """A file to write: not empty, not an existing folder, in a folder that exists."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name; got an empty string")
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; name a file to write")
+    parent = path.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: the folder {str(parent)!r} does not exist")
+    return text
+
+
+def figure_path(text: str) -> str:
+    """A figure to write: :func:`output_path` whose suffix is a format matplotlib can save."""
+    text = output_path(text)
+    suffix = Path(text).suffix.lower().lstrip(".")
+    formats = _figure_formats()
+    if suffix not in formats:
+        got = f"'.{suffix}'" if suffix else "no suffix"
+        raise argparse.ArgumentTypeError(
+            f"cannot draw {text!r}: {got} is not a figure format; use one of {', '.join('.' + f for f in formats)}"
+        )
+    return text
+
+
+def _figure_formats() -> list[str]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+# -- input files ---------------------------------------------------------------------------------
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def read_vector_file(file: str, dim: int, *, what: str = "--x-file") -> np.ndarray:
+    """A vector of ``dim`` finite floats from a ``.npy`` (numeric, never pickled) or a text file.
+
+    Text: numbers separated by whitespace, commas or semicolons; ``#`` starts
+    a comment. Anything else (an ``.npz`` archive, a pickled or non-numeric
+    array, a binary file, text that is not numbers) raises a relucid error
+    naming the file, and the ``.npy`` header's shape is checked before its
+    data is read.
+    """
+    path = Path(file)
+    where = f"{what} {file}"
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        fh.seek(0)
+        if head.startswith(_ZIP_MAGIC):
+            raise ModelFormatError(f"{where}: a zip / .npz archive; give one vector as a .npy or text file")
+        if head.startswith(_NPY_MAGIC):
+            x = _read_npy(fh, dim, where)
+        else:
+            x = _parse_numbers(_read_text(fh, where, "give a text or .npy file"), where)
+    if x.shape[0] != dim:
+        raise ShapeError(f"{where} has {x.shape[0]} values but the network takes {dim} inputs")
+    if not np.all(np.isfinite(x)):
+        raise ShapeError(f"{where} contains NaN or inf")
+    return x
+
+
+def _read_npy(fh, dim: int, where: str) -> np.ndarray:
+    from numpy.lib import format as npformat
+
+    try:
+        version = npformat.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = npformat.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, dtype = npformat.read_array_header_2_0(fh)
+        else:
+            raise ModelFormatError(f"{where}: unsupported .npy version {version}")
+    except ModelFormatError:
+        raise
+    except (ValueError, OSError) as exc:
+        raise ModelFormatError(f"{where}: not a readable .npy file ({' '.join(str(exc).split())})") from None
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise ModelFormatError(
+            f"{where}: holds {dtype} values (pickled objects or non-numbers); relucid reads numeric .npy files and "
+            "never loads pickles"
+        )
+    size = math.prod(shape)
+    if size != dim:
+        raise ShapeError(f"{where} has {size} values (shape {tuple(shape)}) but the network takes {dim} inputs")
+    fh.seek(0)
+    try:
+        x = np.load(fh, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ModelFormatError(f"{where}: not a readable .npy file ({' '.join(str(exc).split())})") from None
+    return np.asarray(x, dtype=np.float64).reshape(-1)
+
+
+def _read_text(fh, where: str, hint: str) -> str:
+    data = fh.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise InvalidValueError(f"{where}: larger than {MAX_TEXT_BYTES} bytes; not a vector or a list of names")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{where}: a binary file, not UTF-8 text (byte {exc.start}); {hint}") from None
+    if "\x00" in text:
+        raise ModelFormatError(f"{where}: a binary file (it holds NUL bytes), not text; {hint}")
+    return text
+
+
+def _parse_numbers(text: str, where: str) -> np.ndarray:
+    values = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0]
+        for token in _SEPARATORS.split(line.strip()):
+            if not token:
+                continue
+            try:
+                values.append(float(token))
+            except ValueError:
+                shown = token if len(token) <= 20 else token[:20] + "…"
+                raise InvalidValueError(f"{where}:{lineno}: expected numbers; got {shown!r}") from None
+    return np.asarray(values, dtype=np.float64)
+
+
+def read_names_file(path, n: int, flag: str, what: str) -> list[str]:
+    """Names from a UTF-8 text file, one per line (blank lines skipped), checked against ``n``."""
+    where = f"{flag} {path}"
+    with Path(path).open("rb") as fh:
+        text = _read_text(fh, where, "give a text file with one name per line")
+    names = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        name = line.strip()
+        if not name:
+            continue
+        bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
+        if bad is not None:
+            raise InvalidValueError(f"{where}:{lineno}: a name holds the control character {bad!r}")
+        names.append(name)
+    if len(names) != n:
+        raise ShapeError(f"{where} has {len(names)} names but the network has {n} {what}s")
+    return names
+
+
+# -- values that need the network ----------------------------------------------------------------
+
+def check_domain(domain, text: str, *, x: np.ndarray | None = None, flag: str = "--domain"):
+    """Refuse an empty domain (contradictory constraints) and, given ``x``, a domain that leaves ``x`` out."""
+    if domain.is_empty():
+        raise InvalidValueError(f"{flag} {text!r} is empty: its constraints contradict each other")
+    if x is not None and not domain.contains(x):
+        raise InvalidValueError(f"x lies outside the domain ({flag} {text!r})")
+    return domain
+
+
+def check_labels(y, n_outputs: int, where: str) -> np.ndarray:
+    """Integer class labels in ``0 .. n_classes - 1`` (one output: classes 0 and 1, as ``Network.classify``)."""
+    y = np.asarray(y)
+    n_classes = max(int(n_outputs), 2)
+    if y.ndim != 1:
+        raise ShapeError(f"{where}: labels 'y' must be one label per input (a 1-D array); got shape {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise InvalidValueError(f"{where}: labels 'y' must be integers; got {y.dtype} values")
+    if y.dtype.kind == "f":
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            raise InvalidValueError(f"{where}: labels 'y' must be integers; got {y[bad][0]!r} at row {int(np.argmax(bad))}")
+    out = (y < 0) | (y >= n_classes)
+    if out.any():
+        i = int(np.argmax(out))
+        raise InvalidValueError(
+            f"{where}: label {y[i]:g} at row {i} is not a class of this network (classes 0..{n_classes - 1})"
+        )
+    return y.astype(np.int64)
