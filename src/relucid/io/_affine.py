@@ -23,6 +23,7 @@ Everything is float64, so the dense maps are exact up to float64 rounding.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -308,11 +309,14 @@ class SegmentBuilder:
     pending map), :meth:`activate` at each activation and :meth:`finish` at
     the end. Consecutive activations give an identity-weight layer; a graph
     that ends in an affine operator gets a final identity-activation layer;
-    trailing reshapes alone (``shape_only=True``) add no layer.
+    trailing reshapes alone (``shape_only=True``) add no layer. With a
+    ``budget`` (an :class:`~relucid.io._limits.ElementBudget`), each layer's
+    weight matrix is charged to it before it is built.
     """
 
-    def __init__(self, pending: Affine) -> None:
+    def __init__(self, pending: Affine, *, budget=None) -> None:
         self.pending = pending
+        self.budget = budget  # an ElementBudget charged with each layer's weight before it is built
         self.layers: list = []
         self._names: list[str] = []
         self._affine_since_activation = False
@@ -337,6 +341,9 @@ class SegmentBuilder:
 
         names = self._names + ([name] if name else [])
         label = "+".join(names) if len(names) <= 4 else "+".join(names[:1] + ["..."] + names[-2:])
+        if self.budget is not None:
+            m = math.prod(self.pending.shape)
+            self.budget.charge((m, self.pending.n), f"the weight of layer {len(self.layers)} ({label or 'identity'})")
         W, b = self.pending.to_dense()
         self.layers.append(Dense(W, b, activation, alpha=alpha, name=label or "identity"))
         self._names, self._affine_since_activation = [], False

@@ -18,6 +18,7 @@ from onnx import helper
 
 from ..errors import InvalidValueError, ShapeError, UnsupportedOperatorError
 from ._affine import Affine
+from ._onnx_tensors import tensor_to_array
 
 #: ONNX activation operators and the relucid activation each becomes.
 ACTIVATION_OPS: dict[str, str] = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
@@ -254,6 +255,35 @@ def fold_constant(ctx, values: list) -> np.ndarray:
     )
 
 
+def folded_shape(ctx, values: list) -> tuple[int, ...] | None:
+    """Shape of the new array :func:`fold_constant` would allocate, computed without allocating it.
+
+    None for operators that return a view of their input (reshapes, Identity)
+    or whose operands do not fit (the operator itself then raises).
+    """
+    op, shapes = ctx.op, [np.shape(v) if v is not None else None for v in values]
+    try:
+        if op in ("Add", "Sub", "Mul", "Div"):
+            return tuple(np.broadcast_shapes(shapes[0], shapes[1]))
+        if op == "MatMul":
+            a, b = shapes[0], shapes[1]
+            if not a or not b:
+                return None
+            # 1-D operands gain (and the result then loses) an axis of size 1: the count is the same.
+            a2, b2 = (a if len(a) > 1 else (1, *a)), (b if len(b) > 1 else (*b, 1))
+            return (*np.broadcast_shapes(a2[:-2], b2[:-2]), a2[-2], b2[-1])
+        if op in ("Cast", "Neg", "Sqrt"):
+            return shapes[0]
+        if op == "Concat":
+            return (sum(int(np.prod(sh, dtype=object)) for sh in shapes if sh is not None),)
+        if op == "Gather":
+            axis = _axis(int(ctx.attr("axis", 0)), len(shapes[0]))
+            return (*shapes[0][:axis], *shapes[1], *shapes[0][axis + 1:])
+    except (ValueError, TypeError, IndexError, ShapeError):
+        return None
+    return None
+
+
 #: Operators :func:`fold_constant` evaluates.
 FOLDABLE_OPS: tuple[str, ...] = tuple(sorted(set(_CONST_BINARY) | {
     "Div", "Identity", "Dropout", "Neg", "Sqrt", "Cast", "Shape", "Concat", "Gather",
@@ -269,9 +299,10 @@ def shape_of(ctx, shape) -> np.ndarray:
 
 def constant_value(ctx) -> np.ndarray:
     """The tensor a ``Constant`` node holds."""
-    from onnx import numpy_helper
+    def to_array(tensor):
+        return tensor_to_array(tensor, f"the value of Constant {ctx.short!r}")
 
-    for key, conv in (("value", numpy_helper.to_array), ("value_float", np.float32), ("value_floats", np.float32),
+    for key, conv in (("value", to_array), ("value_float", np.float32), ("value_floats", np.float32),
                       ("value_int", np.int64), ("value_ints", np.int64)):
         value = ctx.attr(key, None, raw=True)
         if value is not None:

@@ -24,6 +24,7 @@ returned by :func:`read_nnet` as the domain the network was meant for.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import readonly
-from ..errors import ModelFormatError, RelucidError, UnsupportedOperatorError
+from ..errors import InvalidValueError, ModelFormatError, RelucidError, UnsupportedOperatorError
 from ..network import Dense, Network
 
 __all__ = ["NNetModel", "load_nnet", "read_nnet", "save_nnet"]
@@ -75,9 +76,9 @@ def read_nnet(path) -> NNetModel:
     Raises
     ------
     ModelFormatError
-        The header or the number of values does not match the format.
+        The header or the number of values does not match the format, or a range is zero.
     InvalidValueError
-        NaN/inf values or a zero range.
+        NaN/inf values (the message names the line) or an input minimum above its maximum.
     """
     path = Path(path)
     try:
@@ -103,6 +104,15 @@ def _numbers(line: tuple[int, str], what: str, *, kind=float, count: int | None 
     return values[:count] if count is not None else values
 
 
+def _finite(line: tuple[int, str], what: str, *, count: int | None = None) -> list[float]:
+    """The numbers of a line, refusing NaN and inf (an infinite range would silently zero the weights)."""
+    values = _numbers(line, what, count=count)
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise InvalidValueError(f"line {line[0]} ({what}) holds the NaN/inf value {bad[0]!r}; all values must be finite")
+    return values
+
+
 def _parse(lines: list[tuple[int, str]], path: Path) -> NNetModel:
     if len(lines) < 7:
         raise ModelFormatError(f"too short for an NNet file: {len(lines)} non-comment lines, the header alone has 7")
@@ -112,16 +122,21 @@ def _parse(lines: list[tuple[int, str]], path: Path) -> NNetModel:
         raise ModelFormatError(
             f"layer sizes {sizes} do not fit the header (numLayers={n_layers}, inputSize={n_in}, outputSize={n_out})"
         )
-    mins = np.array(_numbers(lines[3], "input minimums", count=n_in))
-    maxs = np.array(_numbers(lines[4], "input maximums", count=n_in))
-    means = _numbers(lines[5], "means")
-    ranges = _numbers(lines[6], "ranges")
+    mins = np.array(_finite(lines[3], "input minimums", count=n_in))
+    maxs = np.array(_finite(lines[4], "input maximums", count=n_in))
+    if np.any(mins > maxs):
+        i = int(np.argmax(mins > maxs))
+        raise InvalidValueError(
+            f"lines {lines[3][0]}-{lines[4][0]}: input {i} has minimum {mins[i]!r} above its maximum {maxs[i]!r}"
+        )
+    means = _finite(lines[5], "means")
+    ranges = _finite(lines[6], "ranges")
     if len(means) < n_in or len(ranges) < n_in:
         raise ModelFormatError(f"lines {lines[5][0]}-{lines[6][0]}: means and ranges need {n_in + 1} values each")
     means, ranges = np.array(means[: n_in + 1] + [0.0]), np.array(ranges[: n_in + 1] + [1.0])
     if not np.all(ranges[: n_in + 1] != 0):
         raise ModelFormatError(f"line {lines[6][0]}: ranges must be non-zero; got {ranges[: n_in + 1].tolist()}")
-    body = [v for line in lines[7:] for v in _numbers(line, "weights and biases")]
+    body = [v for line in lines[7:] for v in _finite(line, "weights and biases")]
     need = sum(sizes[i + 1] * sizes[i] + sizes[i + 1] for i in range(n_layers))
     if len(body) != need:
         raise ModelFormatError(

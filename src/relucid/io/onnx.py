@@ -12,6 +12,12 @@ package only; onnxruntime is never used to load.
 The batch axis (axis 0 of an input of rank >= 2) is fixed to 1; the network
 takes flat vectors in C order of the remaining axes (an input of rank 1 has no
 batch axis). Outputs are flattened the same way.
+
+Hostile files: every size the file declares (input dims, initializers,
+folded constants, the dense layers the import builds) is checked against an
+:class:`~relucid.io._limits.ElementBudget` before it is allocated, and
+external data is read by relucid itself, confined to the model's folder
+(see :mod:`relucid.io._onnx_tensors`), whatever onnx version is installed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from ..errors import ModelFormatError, RelucidError, ShapeError, UnsupportedOper
 from ..network import Network
 from . import _onnx_ops as ops
 from ._affine import MAX_DENSE_ENTRIES, Affine, SegmentBuilder
+from ._limits import ElementBudget, check_nonempty
+from ._onnx_tensors import charge_tensors, read_external_data, tensor_to_array
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,8 @@ _SHAPE_ONLY = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropou
 _FLOAT_TYPES = {TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16}
 
 
-def load_onnx(path, *, input_shape=None, check: bool = False, max_dense_entries: int = MAX_DENSE_ENTRIES) -> Network:
+def load_onnx(path, *, input_shape=None, check: bool = False, max_dense_entries: int = MAX_DENSE_ENTRIES,
+              max_elements: int | None = None) -> Network:
     """Read an ONNX file into a :class:`~relucid.network.Network` (float64).
 
     Parameters
@@ -53,6 +62,11 @@ def load_onnx(path, *, input_shape=None, check: bool = False, max_dense_entries:
         Also run ``onnx.checker.check_model`` and refuse files it rejects.
     max_dense_entries : int
         Refuse convolutions whose dense matrix would have more entries.
+    max_elements : int, optional
+        Most float64 entries the file may make relucid allocate in all (its
+        input, initializers, folded constants and the layers built; default:
+        the environment variable ``RELUCID_MAX_ELEMENTS`` or 10^8). Checked
+        from the declared shapes before anything is allocated.
 
     Returns
     -------
@@ -61,7 +75,10 @@ def load_onnx(path, *, input_shape=None, check: bool = False, max_dense_entries:
     Raises
     ------
     ModelFormatError
-        Malformed or truncated file, several data inputs or outputs, a graph that branches.
+        Malformed or truncated file, several data inputs or outputs, a graph that branches,
+        a 0-sized input or output, more entries than ``max_elements``, or external data that is
+        not a regular file inside the model's folder of the tensor's size (the message names the
+        tensor and the location).
     UnsupportedOperatorError
         An operator relucid cannot convert exactly (the message names it and the node).
     InvalidValueError
@@ -71,40 +88,55 @@ def load_onnx(path, *, input_shape=None, check: bool = False, max_dense_entries:
     """
     path = Path(path)
     try:
-        model = onnx.load(str(path))
+        # External data is read below by relucid itself, confined to the model's folder.
+        model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, ValueError, RuntimeError, OSError) as exc:
         raise ModelFormatError(f"could not parse ONNX file {path}: {type(exc).__name__}: {exc}") from None
-    if check:
-        try:
-            onnx.checker.check_model(model)
-        except onnx.checker.ValidationError as exc:
-            raise ModelFormatError(f"ONNX file {path} fails onnx.checker: {exc}") from None
     try:
-        return network_from_onnx(model, input_shape=input_shape, max_dense_entries=max_dense_entries)
+        budget = ElementBudget(max_elements)
+        _check_model_proto(model)
+        charge_tensors(model, budget)
+        read_external_data(model, path)
+        if check:
+            try:
+                onnx.checker.check_model(model)
+            except (onnx.checker.ValidationError, ValueError) as exc:
+                raise ModelFormatError(f"fails onnx.checker: {exc}") from None
+        return _Importer(model, max_dense_entries, budget).run(input_shape)
     except RelucidError as exc:
         raise type(exc)(f"{path.name}: {exc}") from None
 
 
 def network_from_onnx(model: onnx.ModelProto, *, input_shape=None,
-                      max_dense_entries: int = MAX_DENSE_ENTRIES) -> Network:
-    """Convert an in-memory ``onnx.ModelProto``; see :func:`load_onnx`."""
-    return _Importer(model, max_dense_entries).run(input_shape)
+                      max_dense_entries: int = MAX_DENSE_ENTRIES, max_elements: int | None = None) -> Network:
+    """Convert an in-memory ``onnx.ModelProto``; see :func:`load_onnx`.
+
+    Tensors whose data is still external are refused (this function knows no
+    folder to confine them to): load such models with :func:`load_onnx`.
+    """
+    _check_model_proto(model)
+    budget = ElementBudget(max_elements)
+    charge_tensors(model, budget)
+    return _Importer(model, max_dense_entries, budget).run(input_shape)
+
+
+def _check_model_proto(model) -> None:
+    if not isinstance(model, onnx.ModelProto) or not model.HasField("graph"):
+        raise ModelFormatError("not an ONNX model: it has no graph")
 
 
 class _Importer:
     """One pass over a graph; holds the constants, the data tensors and the layers built so far."""
 
-    def __init__(self, model: onnx.ModelProto, limit: int) -> None:
-        if not isinstance(model, onnx.ModelProto) or not model.HasField("graph"):
-            raise ModelFormatError("not an ONNX model: it has no graph")
+    def __init__(self, model: onnx.ModelProto, limit: int, budget: ElementBudget) -> None:
+        # Every tensor of the model has been charged to ``budget`` (charge_tensors); what the import
+        # allocates beyond them (input, folded constants, layers) is charged as it goes.
         self.graph = model.graph
         self.limit = limit
+        self.budget = budget
         self.consts: dict[str, np.ndarray] = {}
         for init in self.graph.initializer:
-            try:
-                self.consts[init.name] = numpy_helper.to_array(init)
-            except (ValueError, TypeError, OSError) as exc:
-                raise ModelFormatError(f"cannot read initializer {init.name!r}: {exc}") from None
+            self.consts[init.name] = tensor_to_array(init, f"initializer {init.name!r}")
         self.shapes: dict[str, tuple[int, ...]] = {}  # every data tensor computed so far
         self.current: str | None = None  # the one live data tensor; its map is self.builder.pending
         self.builder: SegmentBuilder | None = None
@@ -119,7 +151,9 @@ class _Importer:
             raise ModelFormatError(f"relucid networks have one output; this graph has {len(self.graph.output)}")
         start = inputs[0]
         shape = _input_shape(start, input_shape)
-        self.builder = SegmentBuilder(Affine.identity(shape, limit=self.limit))
+        self.budget.charge(shape, f"input {start.name!r}")
+        self.budget.charge(shape, f"the identity map of input {start.name!r}")
+        self.builder = SegmentBuilder(Affine.identity(shape, limit=self.limit), budget=self.budget)
         self.current = start.name
         self.shapes[start.name] = shape
         out = self.graph.output[0].name
@@ -132,9 +166,11 @@ class _Importer:
         # A trailing affine map is kept even when it is the identity (test_tiny.onnx ends in x*1+0),
         # so the layers mirror the file; trailing reshapes alone add no layer.
         try:
-            return Network(self.builder.finish())
+            net = Network(self.builder.finish())
         except RelucidError as exc:
             raise type(exc)(f"output {out!r}: {exc}") from None
+        check_nonempty(net, f"output {out!r}")
+        return net
 
     def _schedule(self, out: str) -> list[tuple[int, onnx.NodeProto]]:
         """The nodes ``out`` depends on, in a stable topological order."""
@@ -203,6 +239,9 @@ class _Importer:
             return
         if not data:
             values = [self.consts[n] if n else None for n in node.input]
+            shape = ops.folded_shape(ctx, values)
+            if shape is not None:
+                self.budget.charge(shape, f"the constant {node.output[0]!r} it computes")
             self.consts[node.output[0]] = ops.fold_constant(ctx, values)
             return
         if len(set(data)) > 1 or data[0] != self.current:
@@ -294,7 +333,7 @@ def _input_shape(value_info: onnx.ValueInfoProto, override) -> tuple[int, ...]:
             f"relucid networks take real-valued inputs"
         )
     if override is not None:
-        return tuple(int(d) for d in override)
+        return _override_shape(override)
     if not ttype.HasField("shape"):
         raise ModelFormatError(f"input {value_info.name!r} has no declared shape; pass input_shape=(...)")
     dims = []
@@ -303,6 +342,11 @@ def _input_shape(value_info: onnx.ValueInfoProto, override) -> tuple[int, ...]:
             dims.append(int(dim.dim_value))
         elif axis == 0 and len(ttype.shape.dim) >= 2:
             dims.append(1)
+        elif dim.HasField("dim_value"):
+            raise ModelFormatError(
+                f"input {value_info.name!r} has size {dim.dim_value} on axis {axis}: a "
+                f"{'0-sized' if dim.dim_value == 0 else 'negative'} input; relucid networks take at least one input"
+            )
         else:
             raise ModelFormatError(
                 f"input {value_info.name!r} has unknown size {dim.dim_param or '?'!r} on axis {axis}; "
@@ -312,6 +356,16 @@ def _input_shape(value_info: onnx.ValueInfoProto, override) -> tuple[int, ...]:
         log.info("input %r declares batch size %d; importing with batch size 1", value_info.name, dims[0])
         dims[0] = 1
     return tuple(dims)
+
+
+def _override_shape(override) -> tuple[int, ...]:
+    try:
+        dims = tuple(override)
+    except TypeError:
+        raise ShapeError(f"input_shape must be a tuple of positive ints; got {override!r}") from None
+    if not dims or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in dims):
+        raise ShapeError(f"input_shape must be a non-empty tuple of positive ints; got {override!r}")
+    return tuple(int(d) for d in dims)
 
 
 # -- export ---------------------------------------------------------------------
