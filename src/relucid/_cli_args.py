@@ -27,6 +27,7 @@ __all__ = [
     "constraints_text",
     "figure_path",
     "jobs",
+    "model_path",
     "nonnegative_int",
     "output_path",
     "positive_int",
@@ -114,6 +115,21 @@ def figure_path(text: str) -> str:
         got = f"'.{suffix}'" if suffix else "no suffix"
         raise argparse.ArgumentTypeError(
             f"cannot draw {text!r}: {got} is not a figure format; use one of {', '.join('.' + f for f in formats)}"
+        )
+    return text
+
+
+#: Suffixes ``relucid.save`` writes (checked against relucid.io in tests/test_cli_hostile.py).
+MODEL_SUFFIXES = (".npz", ".nnet", ".onnx")
+
+
+def model_path(text: str) -> str:
+    """A network file to write: :func:`output_path` whose suffix is a format ``relucid.save`` writes."""
+    text = output_path(text)
+    suffix = Path(text).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"cannot save {text!r}: unknown suffix {suffix or '(none)'!r}; relucid saves {', '.join(MODEL_SUFFIXES)}"
         )
     return text
 

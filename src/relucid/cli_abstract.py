@@ -30,7 +30,7 @@ def register(sub, common) -> None:
     g.add_argument("--min-accuracy", type=float,
                    help="search the cluster counts layer by layer keeping at least this accuracy (a fraction)")
     g.add_argument("--clusters", help="cluster counts, one per hidden layer, comma-separated ('-' keeps a layer)")
-    s.add_argument("--out", type=arg.output_path, required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
+    s.add_argument("--out", type=arg.model_path, required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
     s.add_argument("--samples", type=arg.positive_int, default=1000, help="inputs whose activations are clustered (default 1000)")
     s.add_argument("--val", help="measure the accuracy on this .npz instead of DATA")
     s.add_argument("--scale", default="auto", help="multiply inputs by this ('auto': 1/255 for uint8 data, else 1)")

@@ -47,10 +47,14 @@ def parse_constraints(text: str, dim: int, *, var: str = "x") -> Polyhedron:
     >>> P.A.tolist(), P.b.tolist()
     ([[-1.0, 0.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0])
     """
+    if not isinstance(text, str):
+        raise InvalidValueError(f"constraints: expected text such as '0 <= x0 <= 1'; got {type(text).__name__}")
     rows_A, rows_b = [], []
     chains = [c for c in re.split(r"[,;\n]", text) if c.strip()]
     if not chains:
-        raise InvalidValueError(f"constraints: no constraint found in {text!r}")
+        raise InvalidValueError(
+            f"constraints: no constraint found in {text!r}; write them as '0 <= {var}0 <= 1, {var}0 + {var}1 <= 1'"
+        )
     for k, chain in enumerate(chains, 1):
         where = f"constraint {k} ({chain.strip()!r})"
         exprs, ops = _split_chain(chain, dim, var, where)
@@ -130,6 +134,8 @@ def _linear(tokens, dim: int, var: str, where: str) -> tuple[np.ndarray, float]:
             if factor is not None:
                 raise InvalidValueError(f"constraints: {where} has two numbers in one term")
             factor = float(value)
+            if not np.isfinite(factor):
+                raise InvalidValueError(f"constraints: {where} has the number {value[:20]!r}, too large for a float")
             expect_term = False
         else:
             if var_index is not None:
