@@ -37,7 +37,7 @@ MAX_DENSE_ENTRIES: int = 20_000_000
 
 def check_size(n: int, shape: tuple[int, ...], *, limit: int, what: str) -> None:
     """Refuse to build a dense map of ``n * prod(shape)`` entries above ``limit``."""
-    entries = n * int(np.prod(shape, dtype=np.int64))
+    entries = n * math.prod(int(d) for d in shape)  # Python ints: no overflow on hostile shapes
     if entries > limit:
         raise UnsupportedOperatorError(
             f"{what} would need a dense matrix of {n} x {entries // max(n, 1)} = {entries:,} entries, "

@@ -173,6 +173,13 @@ def _conv(ctx, x: Affine, pos: int) -> Affine:
     dilations = list(ctx.attr("dilations", [1] * k))
     pads = list(ctx.attr("pads", [0] * 2 * k))
     auto_pad = ctx.attr("auto_pad", "NOTSET")
+    group = int(ctx.attr("group", 1))
+    for name, values, size, least in (("strides", strides, k, 1), ("dilations", dilations, k, 1),
+                                      ("pads", pads, 2 * k, 0), ("group", [group], 1, 1)):
+        if len(values) != size or any(int(v) < least for v in values):
+            count = "an integer" if size == 1 else f"{size} integers"
+            raise ShapeError(f"Conv {name} must be {count} >= {least} for a weight of shape {W.shape}; "
+                             f"got {list(values)}")
     kernel = ctx.attr("kernel_shape", None)
     if kernel is not None and tuple(kernel) != W.shape[2:]:
         raise ShapeError(f"Conv kernel_shape {tuple(kernel)} disagrees with its weight of shape {W.shape}")
@@ -190,7 +197,7 @@ def _conv(ctx, x: Affine, pos: int) -> Affine:
             pads[i], pads[k + i] = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
     elif auto_pad != "NOTSET":
         raise UnsupportedOperatorError(f"Conv auto_pad={auto_pad!r} is not supported")
-    return x.conv(W, bias, strides=strides, pads=pads, dilations=dilations, group=int(ctx.attr("group", 1)),
+    return x.conv(W, bias, strides=strides, pads=pads, dilations=dilations, group=group,
                   what=f"Conv on an input of shape {x.shape}")
 
 

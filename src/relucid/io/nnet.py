@@ -127,7 +127,7 @@ def _parse(lines: list[tuple[int, str]], path: Path) -> NNetModel:
     if np.any(mins > maxs):
         i = int(np.argmax(mins > maxs))
         raise InvalidValueError(
-            f"lines {lines[3][0]}-{lines[4][0]}: input {i} has minimum {mins[i]!r} above its maximum {maxs[i]!r}"
+            f"lines {lines[3][0]}-{lines[4][0]}: input {i} has minimum {float(mins[i])!r} above its maximum {float(maxs[i])!r}"
         )
     means = _finite(lines[5], "means")
     ranges = _finite(lines[6], "ranges")
