@@ -17,6 +17,9 @@ from .errors import InvalidValueError
 
 __all__ = ["characterize", "parse_property", "register"]
 
+#: Constraint rows are printed in full only for networks with at most this many inputs.
+MAX_PRINTED_INPUTS = 12
+
 _CLASS = re.compile(r"^\s*class\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -71,6 +74,7 @@ def parse_property(text: str | None, net, x: np.ndarray):
 def characterize(args) -> int:
     from .characterize import convex_region
     from .cli import emit, load_network, parse_domain, parse_vector
+    from .deadline import Deadline
     from .geometry import Box
 
     net = load_network(args.net)
@@ -80,8 +84,11 @@ def characterize(args) -> int:
     if np.all(np.count_nonzero(domain.A, axis=1) == 1) and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
         domain = Box(lo, hi)  # axis-aligned rows only: the box is the same set
     prop = parse_property(args.property, net, x)
+    deadline = Deadline.after(args.total_timeout, who="characterize --total-timeout")
     ch = convex_region(net, x, prop, args.method, args.logit_factor, domain=domain, timeout=args.timeout,
                         total_timeout=args.total_timeout)
+    if args.total_timeout is not None:  # the boxes share the budget (at least a second, so one is returned)
+        ch.ua_box(timeout=max(deadline.remaining(), 1.0))
     payload = ch.to_dict()
     box = ch.ua_box(grow=not args.no_grow)
     payload["ua_box"] = {"lo": box.lo, "hi": box.hi, "log_volume": ch.ua_log_volume(grow=not args.no_grow)}
@@ -103,7 +110,9 @@ def _text(ch, payload: dict, net) -> str:
         f"verifier calls  {ch.verifier_calls}"
         + ("" if ch.minimisation is None or ch.minimisation.minimal else " (some timed out: maybe not minimal)"),
     ]
-    if ch.constraints.n_constraints:
+    if ch.constraints.n_constraints and net.input_dim > MAX_PRINTED_INPUTS:
+        lines.append(f"constraints     {ch.constraints.n_constraints} rows over {net.input_dim} inputs (see --json)")
+    elif ch.constraints.n_constraints:
         rows = [
             format_row(a, b).replace("<=", "<" if s else "<=") for a, b, s in
             zip(ch.constraints.A, ch.constraints.b, ch.strict)
@@ -113,6 +122,7 @@ def _text(ch, payload: dict, net) -> str:
     lines += [
         f"polyhedron      {ch.polyhedron.n_constraints} rows, "
         + ("exact (its closure is the closure of the region)" if ch.exact else "an inner approximation of the region"),
-        f"UA box          log-volume {payload['ua_box']['log_volume']:.6g} (an inner approximation)",
+        f"UA box          log-volume {payload['ua_box']['log_volume']:.6g} (an inner approximation"
+        + ("" if payload.get("ua_box_complete", True) else "; the budget ended its search early") + ")",
     ]
     return "\n".join(lines)

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from .deadline import Deadline, check_timeout
 from .errors import InvalidValueError, ShapeError
 from .geometry import Box, Polyhedron, PolyUnion
 from .geometry.feasibility import find_point
@@ -283,8 +284,11 @@ def preimage(
         raise InvalidValueError(f"preimage: method must be one of {', '.join(METHODS)}; got {method!r}")
     ys = as_output_set(net, output_set)
     dom = as_domain(net, domain)
-    if max_pieces is not None and (not isinstance(max_pieces, (int, np.integer)) or max_pieces < 1):
+    if max_pieces is not None and (
+        isinstance(max_pieces, bool) or not isinstance(max_pieces, (int, np.integer)) or max_pieces < 1
+    ):
         raise InvalidValueError(f"preimage: max_pieces must be a positive integer; got {max_pieces!r}")
+    timeout = check_timeout(timeout, who="preimage")
     if method == "box":
         from .preimage_box import box_preimage
 
@@ -310,6 +314,10 @@ def preimage(
 
 # -- the forward-order search -----------------------------------------------------
 
+class _OutOfTime(Exception):
+    """The deadline passed in the middle of splitting one piece's layer."""
+
+
 @dataclass
 class _Piece:
     """A search node: input-space rows, witness points, the affine map into the current layer."""
@@ -331,7 +339,7 @@ class _ForwardSearch:
         self.ys = ys
         self.domain = domain
         self.max_pieces = max_pieces
-        self.deadline = None if timeout is None else time.monotonic() + float(timeout)
+        self.deadline = Deadline.after(timeout)
         self.reduce = reduce
         self.progress = progress
         self.stats = PreimageStats(order="forward")
@@ -378,7 +386,12 @@ class _ForwardSearch:
         return _Piece(A, b, w, np.eye(n), np.zeros(n), [])
 
     def _out_of_time(self) -> bool:
-        return self.deadline is not None and time.monotonic() > self.deadline
+        return self.deadline.expired()
+
+    def _check_time(self) -> None:
+        """Raise :class:`_OutOfTime` once the deadline has passed (inside a layer's splitting loops)."""
+        if self.deadline.expired():
+            raise _OutOfTime
 
     def run(self):
         t0 = time.monotonic()
@@ -407,7 +420,11 @@ class _ForwardSearch:
                         self.stats.complete, self.stopped_by = False, f"max_pieces={self.max_pieces}"
                         break
                     continue
-                children = self._expand(k, piece)
+                try:
+                    children = self._expand(k, piece)
+                except _OutOfTime:  # the piece being split is dropped: what was returned is still exact
+                    self.stats.complete, self.stopped_by = False, "the timeout"
+                    break
                 self.stats.explored += len(children)
                 stack.extend((k + 1, c) for c in reversed(children))
         finally:
@@ -434,6 +451,7 @@ class _ForwardSearch:
             for i in np.flatnonzero(fixed == 0):
                 nxt = []
                 for node in partial:
+                    self._check_time()
                     nxt.extend(self._split(*node, i, G[i], g[i]))
                 partial = nxt
         alpha = layer.off_slope
@@ -494,6 +512,7 @@ class _ForwardSearch:
         out = []
         stack = [(A, b, phase, poly, np.flatnonzero(phase == 0))]
         while stack:
+            self._check_time()
             A, b, phase, poly, cand = stack.pop()
             if cand.size == 0:
                 out.append((A, b, poly.verts[:1], phase, poly))

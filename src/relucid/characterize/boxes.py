@@ -100,13 +100,16 @@ def box_inside(net: Network, pattern: Pattern, G: np.ndarray, h: np.ndarray, dom
     return ok
 
 
-def grow_box(net: Network, pattern: Pattern, G, h, dom_lo, dom_hi, box: Box, *, rounds: int = GROW_ROUNDS) -> Box | None:
+def grow_box(net: Network, pattern: Pattern, G, h, dom_lo, dom_hi, box: Box, *, rounds: int = GROW_ROUNDS,
+             deadline=None) -> Box | None:
     """Push the faces of a box outwards while :func:`box_inside` still proves it.
 
     Each round visits the 2n faces in turn; for each, the pushes
     ``gap * 2^-k`` (``gap`` the distance to the domain's face, ``k < GROW_STEPS``)
     are proved in one batch and the largest proven one is kept. Returns None
-    when the starting box itself cannot be proven.
+    when the starting box itself cannot be proven. When ``deadline`` (a
+    :class:`~relucid.deadline.Deadline`) passes, the box grown so far is
+    returned: every box it holds was proven.
     """
     lo, hi = np.array(box.lo), np.array(box.hi)
     if not box_inside(net, pattern, G, h, dom_lo, dom_hi, lo, hi)[0]:
@@ -117,6 +120,8 @@ def grow_box(net: Network, pattern: Pattern, G, h, dom_lo, dom_hi, box: Box, *, 
         grew = False
         for i in range(n):
             for side in (0, 1):
+                if deadline is not None and deadline.expired():
+                    return Box(lo, hi)
                 gap = (lo[i] - dom_lo[i]) if side == 0 else (dom_hi[i] - hi[i])
                 if gap <= 0:
                     continue

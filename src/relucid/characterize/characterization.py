@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from .._validate import batch_input
+from ..deadline import Deadline
 from ..geometry import Box, Polyhedron
 from ..geometry.max_box import box_log_volume, max_volume_box
 from ..network import Network
@@ -125,13 +125,26 @@ class Characterization:
         return int(np.count_nonzero(self.contains(np.atleast_2d(X))))
 
     # -- boxes -----------------------------------------------------------------
-    @cached_property
-    def _boxes(self) -> tuple[Box, Box | None]:
+    def _boxes(self, timeout: float | None = None) -> tuple[Box, Box | None, bool]:
+        """``(inner, grown, complete)``, computed once (the first call's ``timeout`` limits the work).
+
+        ``complete`` is False when the timeout cut the box search short: the
+        boxes still lie in ``R``, they may only be smaller than they could be.
+        """
+        cached = self.__dict__.get("_box_cache")
+        if cached is not None:
+            return cached
+        deadline = Deadline.after(timeout, who="Characterization.ua_box")
+        out = self._compute_boxes(deadline)
+        object.__setattr__(self, "_box_cache", out)
+        return out
+
+    def _compute_boxes(self, deadline: Deadline) -> tuple[Box, Box | None, bool]:
         P = self.polyhedron
-        res = max_volume_box(P.A, P.b)
+        res = max_volume_box(P.A, P.b, deadline=deadline)
         if res.status == "empty":  # cannot happen: x0 is in the polyhedron
             c = np.asarray(self.x0, dtype=np.float64)
-            return Box(c, c), None
+            return Box(c, c), None, True
         inner = Box(res.lo, res.hi)
         G, h = self.constraints.A, self.constraints.b
         if isinstance(self.domain, Box):
@@ -140,14 +153,17 @@ class Characterization:
             dlo, dhi = self.domain.bounding_box()
             G, h = np.vstack([G, self.domain.A]), np.concatenate([h, self.domain.b])
         centre = (inner.lo + inner.hi) / 2
+        grown = None
         for s in SHRINK:
+            if deadline.expired():
+                break
             start = Box(centre + (1 - s) * (inner.lo - centre), centre + (1 - s) * (inner.hi - centre))
-            grown = grow_box(self.network, self.pattern, G, h, dlo, dhi, start)
+            grown = grow_box(self.network, self.pattern, G, h, dlo, dhi, start, deadline=deadline)
             if grown is not None:
-                return inner, grown
-        return inner, None
+                break
+        return inner, grown, res.status != "timeout" and not deadline.expired()
 
-    def ua_box(self, *, grow: bool = True) -> Box:
+    def ua_box(self, *, grow: bool = True, timeout: float | None = None) -> Box:
         """A large axis-aligned box inside ``R`` (an inner approximation).
 
         Parameters
@@ -157,11 +173,22 @@ class Characterization:
             that box grown face by face while DeepPoly bounds prove the grown
             box stays in ``R`` (see :func:`~relucid.characterize.boxes.grow_box`);
             the larger of the two is returned.
+        timeout : float, optional
+            Seconds for computing the boxes (the first call computes both and
+            keeps them). At ``n = 784`` inputs the maximum-volume box alone
+            can take minutes; a box cut short still lies in ``R``
+            (:attr:`ua_box_complete` says whether it was).
         """
-        inner, grown = self._boxes
+        inner, grown, _ = self._boxes(timeout)
         if grow and grown is not None and box_log_volume(grown.lo, grown.hi) >= box_log_volume(inner.lo, inner.hi):
             return grown
         return inner
+
+    @property
+    def ua_box_complete(self) -> bool | None:
+        """Whether the boxes were computed to the end (None: not computed yet)."""
+        cached = self.__dict__.get("_box_cache")
+        return None if cached is None else cached[2]
 
     def ua_log_volume(self, *, grow: bool = True) -> float:
         """``sum(log(widths))`` of :meth:`ua_box` (``-inf`` for a flat box)."""
@@ -202,6 +229,7 @@ class Characterization:
             "polyhedron_exact": self.exact,
             "ua_box": {"lo": box.lo.tolist(), "hi": box.hi.tolist(), "log_volume": self.ua_log_volume()},
             "ua_box_max_volume_log_volume": self.ua_log_volume(grow=False),
+            "ua_box_complete": self.ua_box_complete,
             "time": self.time,
         }
 

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from .._validate import as_float_array
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron
 from ..network import Network
@@ -44,6 +45,7 @@ def convex_region(
     *,
     domain: Polyhedron | None = None,
     timeout: float | None = None,
+    total_timeout: float | None = None,
     witnesses: list | None = None,
     stop_early: bool = False,
 ) -> Characterization:
@@ -68,7 +70,13 @@ def convex_region(
         The bounded input set the proofs are over; required. For tabular
         data, the data's min and max per feature.
     timeout : float, optional
-        Seconds per verifier call.
+        Seconds per verifier call (a call that runs out keeps its neurons
+        fixed: sound, but maybe not minimal).
+    total_timeout : float, optional
+        Seconds for every verifier call together; once spent, the remaining
+        candidates count as undecided (``minimisation.minimal`` is False).
+        Without it the run time is up to ``timeout`` times the number of
+        calls (one per hidden layer plus one per neuron tried).
     witnesses : list of (input_dim,) arrays, optional
         Inputs tried (by a forward pass) as counterexamples before each
         verifier call; the counterexamples found are appended. Share one list
@@ -106,6 +114,8 @@ def convex_region(
     """
     t0 = time.monotonic()
     who = "convex_region"
+    timeout = check_timeout(timeout, who=who)
+    deadline = Deadline.after(total_timeout, who=f"{who} (total_timeout)")
     if method not in METHODS:
         raise InvalidValueError(f"{who}: method must be one of {METHODS}; got {method!r}")
     if not isinstance(net, Network):
@@ -138,7 +148,7 @@ def convex_region(
     n = net.input_dim
     eps = proof = minimisation = None
     if method == "baseline":
-        oracle = Oracle(net, domain, prop, timeout, witnesses=_pool(witnesses))
+        oracle = Oracle(net, domain, prop, timeout, deadline, witnesses=_pool(witnesses))
         reached = oracle.implies(sigma) == "proved"
         if reached:
             pat, visited_all = minimise(net, sigma, oracle, stop_early=stop_early)
@@ -160,7 +170,7 @@ def convex_region(
         lo, hi = domain.bounding_box()
         aug, o = augment(net, D, lo, hi)
         rprop = relaxed_property(hp.C, db, eps, o)
-        oracle = Oracle(aug, domain, rprop, timeout, witnesses=_pool(witnesses))
+        oracle = Oracle(aug, domain, rprop, timeout, deadline, witnesses=_pool(witnesses))
         pat, visited_all = minimise(aug, sigma, oracle, stop_early=stop_early)  # σ ⇒ l holds by construction: no first call
         reached = True
         G, h, strict = -D, db - hp.d - eps, np.zeros(D.shape[0], dtype=bool)

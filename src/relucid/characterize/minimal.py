@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Box, Polyhedron
 from ..network import Network
@@ -45,7 +46,8 @@ class MinimalPattern:
     refuted_by_cache : int
         Candidates refuted by an earlier counterexample, without a call.
     unknown : int
-        Calls that ended "unknown" (timeout); their neurons stay fixed.
+        Calls that ended "unknown" (a per-call timeout, or the total budget
+        spent: such candidates are not even tried); their neurons stay fixed.
     minimal : bool
         True when no call was unknown and every layer was visited (always,
         unless ``stop_early``): freeing any single remaining neuron is then
@@ -64,12 +66,18 @@ class MinimalPattern:
 
 @dataclass
 class Oracle:
-    """``implies(pattern)``: does every domain input following ``pattern`` satisfy ``prop``?"""
+    """``implies(pattern)``: does every domain input following ``pattern`` satisfy ``prop``?
+
+    ``timeout`` limits each verifier call; ``deadline`` all of them together:
+    once it has passed, every candidate is answered "unknown" without a call
+    (sound: an unknown candidate keeps its neurons fixed).
+    """
 
     net: Network
     domain: Polyhedron
     prop: Property
     timeout: float | None = None
+    deadline: Deadline = field(default_factory=Deadline.never)
     calls: int = 0
     cached: int = 0
     unknown: int = 0
@@ -80,8 +88,14 @@ class Oracle:
         if self._refuted(pat):
             self.cached += 1
             return "falsified"
+        left = self.deadline.remaining()
+        if left <= 0:
+            self.unknown += 1
+            return "unknown"
+        timeout = left if self.timeout is None else min(self.timeout, left)
         self.calls += 1
-        r = verify(self.net, self.domain, self.prop, pattern=pat, timeout=self.timeout, attack_first=False)
+        r = verify(self.net, self.domain, self.prop, pattern=pat, timeout=None if timeout == float("inf") else timeout,
+                   attack_first=False)
         if r.status == "falsified":
             self.witnesses.append(np.asarray(r.counterexample, dtype=np.float64))
         elif r.status == "unknown":
@@ -107,6 +121,7 @@ def find_minimal(
     *,
     domain: Polyhedron | None = None,
     timeout: float | None = None,
+    total_timeout: float | None = None,
     check: bool = True,
     stop_early: bool = False,
 ) -> MinimalPattern:
@@ -125,6 +140,10 @@ def find_minimal(
     timeout : float, optional
         Seconds per verifier call; an "unknown" answer keeps the neuron(s)
         fixed (sound) and marks the result not provably minimal.
+    total_timeout : float, optional
+        Seconds for the whole search (every verifier call together). When it
+        is spent the remaining candidates count as "unknown": the pattern
+        returned still implies ``prop``, but is marked not minimal.
     check : bool
         Verify the precondition first.
     stop_early : bool
@@ -159,7 +178,8 @@ def find_minimal(
     if not isinstance(pattern, Pattern):
         raise InvalidValueError(f"find_minimal: pattern must be a relucid.Pattern; got {type(pattern).__name__}")
     pattern.validate(net)
-    oracle = Oracle(net, domain, prop, timeout)
+    timeout = check_timeout(timeout, who="find_minimal")
+    oracle = Oracle(net, domain, prop, timeout, Deadline.after(total_timeout, who="find_minimal (total_timeout)"))
     t0 = time.monotonic()
     if check:
         status = oracle.implies(pattern)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..errors import InvalidValueError, ShapeError
 from ..tolerances import INTERIOR_TOL, ZERO_ROW_TOL
 from .chebyshev import chebyshev_center
@@ -45,12 +46,13 @@ class MaxBox:
 
     Attributes
     ----------
-    status : {"optimal", "flat", "empty", "iteration_limit"}
+    status : {"optimal", "flat", "empty", "iteration_limit", "timeout"}
         ``"flat"``: the polyhedron has no interior (its Chebyshev radius is
         below :data:`~relucid.tolerances.INTERIOR_TOL`); the box is then the
         single point ``lo == hi`` at the Chebyshev centre. ``"empty"``: no
-        point at all; ``lo`` and ``hi`` are None. ``"iteration_limit"``: the
-        box fits but may be short of the optimum by more than ``gap``.
+        point at all; ``lo`` and ``hi`` are None. ``"iteration_limit"`` and
+        ``"timeout"`` (the deadline passed): the box fits (every iterate is
+        strictly feasible) but may be short of the optimum by more than ``gap``.
     lo, hi : (n,) arrays or None
     log_volume : float
         ``sum(log(hi - lo))``; ``-inf`` for a flat box.
@@ -89,7 +91,7 @@ def box_log_volume(lo, hi) -> float:
         return float(np.sum(np.log(w)))
 
 
-def max_volume_box(A, b, *, gap_tol: float = GAP_TOL, max_newton: int = 2000) -> MaxBox:
+def max_volume_box(A, b, *, gap_tol: float = GAP_TOL, max_newton: int = 2000, deadline=None) -> MaxBox:
     """The axis-aligned box of largest volume inside ``{x : A x <= b}``.
 
     Parameters
@@ -101,6 +103,11 @@ def max_volume_box(A, b, *, gap_tol: float = GAP_TOL, max_newton: int = 2000) ->
         Optimality tolerance on the log-volume (see :data:`GAP_TOL`).
     max_newton : int
         Limit on the total number of Newton steps.
+    deadline : relucid.deadline.Deadline, optional
+        Stop the Newton steps when it passes and return the current box
+        (status ``"timeout"``): it fits, it is only not the largest. Each
+        Newton step solves a ``2n``-by-``2n`` system, about 0.1 s at
+        ``n = 784`` on one core.
 
     Returns
     -------
@@ -158,14 +165,16 @@ def max_volume_box(A, b, *, gap_tol: float = GAP_TOL, max_newton: int = 2000) ->
     h = ball.radius / (2.0 * np.sqrt(n))
     z = np.concatenate([ball.center - h, ball.center + h])
     G = np.hstack([-(-A).clip(min=0), A.clip(min=0)])
-    z, gap, steps, ok = _barrier(G, b, z, n, gap_tol, max_newton)
+    deadline = Deadline.never() if deadline is None else deadline
+    z, gap, steps, ok = _barrier(G, b, z, n, gap_tol, max_newton, deadline)
     lo, hi = z[:n], z[n:]
     if not box_fits(A * norms[:, None], b * norms, lo, hi):  # rounding in the last step: back off
         lo, hi = _shrink_to_fit(A * norms[:, None], b * norms, lo, hi, ball.center)
-    return MaxBox("optimal" if ok else "iteration_limit", lo, hi, box_log_volume(lo, hi), gap, steps)
+    status = "optimal" if ok else ("timeout" if deadline.expired() else "iteration_limit")
+    return MaxBox(status, lo, hi, box_log_volume(lo, hi), gap, steps)
 
 
-def _barrier(G, b, z, n, gap_tol, max_newton):
+def _barrier(G, b, z, n, gap_tol, max_newton, deadline):
     """Barrier method on ``f_t(z) = -t sum log w - sum log s`` (w = u - l, s = b - G z).
 
     Each centring step stops within ``1e-3 gap_tol`` of the central point, so
@@ -175,7 +184,7 @@ def _barrier(G, b, z, n, gap_tol, max_newton):
     t, mu = 1.0, 20.0
     steps = 0
     while True:
-        z, used, converged = _centre(G, b, z, n, t, max_newton - steps, tol=1e-3 * gap_tol)
+        z, used, converged = _centre(G, b, z, n, t, max_newton - steps, tol=1e-3 * gap_tol, deadline=deadline)
         steps += used
         gap = m / t
         if not converged:
@@ -185,8 +194,11 @@ def _barrier(G, b, z, n, gap_tol, max_newton):
         t *= mu
 
 
-def _centre(G, b, z, n, t, budget, tol, alpha=0.01, beta=0.5):
+def _centre(G, b, z, n, t, budget, tol, alpha=0.01, beta=0.5, deadline=None):
     """Newton's method with backtracking on ``f_t / t``; returns (z, steps, converged).
+
+    Stops (not converged) when ``deadline`` passes; ``z`` is then the last
+    strictly feasible iterate.
 
     Dividing by ``t`` keeps the objective near the log-volume's scale, so
     that its rounding error stays far below ``tol`` (the stopping bound on
@@ -204,6 +216,8 @@ def _centre(G, b, z, n, t, budget, tol, alpha=0.01, beta=0.5):
     idx = np.arange(n)
     fz = value(z)
     for k in range(budget):
+        if deadline is not None and deadline.expired():
+            return z, k, False
         w = z[n:] - z[:n]
         s = b - G @ z
         grad = inv_t * (G.T @ (1.0 / s))
