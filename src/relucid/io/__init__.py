@@ -64,6 +64,15 @@ def load(path) -> Network:
         message says why); :class:`~relucid.errors.UnsupportedOperatorError`
         for operators relucid cannot convert.
 
+    Notes
+    -----
+    Files are treated as untrusted: every size a file declares is checked
+    before it is allocated, against ``$RELUCID_MAX_ELEMENTS`` (default 10^8
+    float64 entries per file; the format loaders also take
+    ``max_elements=``); ONNX external data is read only from regular files
+    inside the model's folder (symlinks resolved); ``.npz`` files are never
+    unpickled.
+
     Examples
     --------
     >>> import numpy as np, relucid as rl, tempfile, os
