@@ -1,0 +1,172 @@
+"""The timeout promise on the adversarial review's hostile inputs (issue 15, finding 4).
+
+docs/verify.md promises: a call with ``timeout=T`` returns within ``1.1 T + 1``
+seconds. This script measures the wall time of each hostile input through the
+public API (``rl.verify``, ``rl.preimage``, ``rl.convex_region`` +
+``Characterization.ua_box``) and through the CLI (a fresh ``relucid``
+process, so its wall time includes Python start-up and imports), and writes
+``benchmarks/results/timeouts.md`` (+ ``.json``).
+
+Inputs:
+
+* a 5-6-6-3 relu network whose property is a disjunction of 2,000 (and of
+  65,536) output conjunctions, none reachable from the attack's samples,
+  ``timeout = 3``;
+* ``relucid preimage`` on ACAS Xu 1_1 (``y0 <= y1``, whole input space, and a
+  box), ``timeout = 5`` (needs ../shared/data);
+* a characterisation of MNIST test image 0 on mnistfc 256x2 over [0, 1]^784:
+  ``timeout = 5`` per verifier call, ``total_timeout = 20`` for the run and
+  its UA box (needs ../shared/data).
+
+Run alone on a quiet machine: ``python benchmarks/timeouts.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import relucid as rl
+from _machine import ROOT, command_line, git_rev, load, machine
+
+RESULTS = ROOT / "benchmarks" / "results"
+SHARED = ROOT.parent / "shared" / "data"
+RELUCID = str(Path(sys.executable).with_name("relucid"))
+
+
+def promise(t: float) -> float:
+    return 1.1 * t + 1.0
+
+
+def disjunct_net() -> rl.Network:
+    rng = np.random.default_rng(0)
+    return rl.Network([
+        rl.Dense(rng.normal(size=(6, 5)), rng.normal(size=6), "relu"),
+        rl.Dense(rng.normal(size=(6, 6)), rng.normal(size=6), "relu"),
+        rl.Dense(rng.normal(size=(3, 6)), rng.normal(size=3)),
+    ])
+
+
+def disjunct_vnnlib(path: Path, k: int, n_in: int = 5, n_out: int = 3) -> None:
+    """A VNN-LIB property whose violation set is an OR of ``k`` small boxes far out in output space."""
+    rng = np.random.default_rng(k)
+    lines = [f"(declare-const X_{i} Real)" for i in range(n_in)] + [f"(declare-const Y_{j} Real)" for j in range(n_out)]
+    lines += [f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))" for i in range(n_in)]
+    parts = []
+    for _ in range(k):
+        c = rng.uniform(1e3, 1e4, n_out) * rng.choice([-1, 1], n_out)
+        parts.append("(and " + " ".join(f"(>= Y_{j} {c[j]:.3f}) (<= Y_{j} {c[j] + 1:.3f})" for j in range(n_out)) + ")")
+    lines.append("(assert (or " + "\n".join(parts) + "))")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def timed(fn) -> tuple[float, str]:
+    t0 = time.monotonic()
+    try:
+        out = fn()
+    except Exception as exc:  # recorded, not hidden
+        out = f"error: {type(exc).__name__}: {exc}"
+    return time.monotonic() - t0, str(out)
+
+
+def cli(args: list[str], limit: float) -> tuple[float, str]:
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([RELUCID, *args], capture_output=True, text=True, timeout=10 * limit + 60)
+        out = (p.stdout.strip().splitlines() or [""])[0][:80] + f" (exit {p.returncode})"
+    except subprocess.TimeoutExpired:
+        out = "killed at 10x the timeout"
+    return time.monotonic() - t0, out
+
+
+def main() -> None:
+    rows = []
+    net = disjunct_net()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        net_path = tmp / "net.npz"
+        rl.save(net, net_path)
+        for k in (2000, 65536):
+            prop_path = tmp / f"or{k}.vnnlib"
+            disjunct_vnnlib(prop_path, k)
+            box, prop = rl.load_vnnlib(prop_path)
+            t, out = timed(lambda: rl.verify(net, box, prop, timeout=3.0).status)
+            rows.append(dict(input=f"{k:,} output disjuncts", call="rl.verify(timeout=3)", timeout=3.0, wall=t, result=out))
+            t, out = cli(["verify", str(net_path), str(prop_path), "--timeout", "3"], 3.0)
+            rows.append(dict(input=f"{k:,} output disjuncts", call="relucid verify --timeout 3", timeout=3.0, wall=t,
+                             result=out))
+    acas = SHARED / "acasxu" / "ACASXU_run2a_1_1_batch_2000.onnx"
+    if acas.exists():
+        anet = rl.load(acas)
+        box = "-0.3 <= x0 <= 0.68, -0.5 <= x1 <= 0.5, -0.5 <= x2 <= 0.5, -0.5 <= x3 <= 0.5, -0.5 <= x4 <= 0.5"
+        for dom, name in ((None, "whole space"), (box, "a box")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t, out = timed(lambda: f"{len(rl.preimage(anet, 'y0 <= y1', dom, timeout=5.0))} pieces")
+            rows.append(dict(input=f"ACAS Xu 1_1 preimage, {name}", call="rl.preimage(timeout=5)", timeout=5.0,
+                             wall=t, result=out))
+            args = ["preimage", str(acas), "--output", "y0 <= y1", "--timeout", "5"] + (["--domain", dom] if dom else [])
+            t, out = cli(args, 5.0)
+            rows.append(dict(input=f"ACAS Xu 1_1 preimage, {name}", call="relucid preimage --timeout 5", timeout=5.0,
+                             wall=t, result=out))
+    mnist_net = SHARED / "mnistfc" / "mnist-net_256x2.onnx"
+    if mnist_net.exists():
+        mnet = rl.load(mnist_net)
+        with np.load(SHARED / "mnist" / "mnist_test.npz") as z:
+            x = z["x"][0].reshape(-1).astype(np.float64) / 255.0
+        dom = rl.Box(np.zeros(784), np.ones(784))
+        prop = rl.ClassWins(int(np.argmax(mnet(x))))
+
+        def characterise():
+            t0 = time.monotonic()
+            ch = rl.convex_region(mnet, x, prop, domain=dom, timeout=5.0, total_timeout=20.0)
+            ch.ua_box(timeout=max(20.0 - (time.monotonic() - t0), 1.0))
+            return f"{ch.verifier_calls} calls, box complete: {ch.ua_box_complete}"
+
+        t, out = timed(characterise)
+        rows.append(dict(input="mnistfc 256x2 characterisation, image 0", call="convex_region + ua_box, total 20",
+                         timeout=20.0, wall=t, result=out))
+        xfile = Path(tempfile.mkdtemp()) / "x.npy"
+        np.save(xfile, x)
+        domain = ", ".join(f"0 <= x{i} <= 1" for i in range(784))
+        t, out = cli(["characterize", str(mnist_net), "--x-file", str(xfile), "--domain", domain, "--timeout", "5",
+                      "--total-timeout", "20"], 20.0)
+        rows.append(dict(input="mnistfc 256x2 characterisation, image 0",
+                         call="relucid characterize --timeout 5 --total-timeout 20", timeout=20.0, wall=t, result=out))
+    for r in rows:
+        r["promise"] = promise(r["timeout"])
+        r["kept"] = r["wall"] <= r["promise"]
+        print(f"{r['input']:45s} {r['call']:50s} {r['wall']:7.2f} s (<= {r['promise']:.1f}: {r['kept']})  {r['result']}")
+    write(rows)
+
+
+def write(rows: list) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "timeouts.json").write_text(json.dumps(dict(git=git_rev(), load=load(), rows=rows), indent=2))
+    lines = [
+        "# Timeouts on hostile inputs (issue 15)",
+        "",
+        f"Command: `{command_line()}` at `{git_rev()}`.",
+        *machine("", ["numpy", "highspy", "onnx"]),
+        "",
+        "Promise (docs/verify.md): wall time <= 1.1 x timeout + 1 s. CLI rows are a fresh `relucid` process: "
+        "their wall time includes interpreter start-up and imports (about 1.5-2 s here).",
+        "",
+        "| input | call | timeout (s) | wall (s) | promise (s) | kept | result |",
+        "|---|---|---:|---:|---:|:---:|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['input']} | `{r['call']}` | {r['timeout']:g} | {r['wall']:.2f} | {r['promise']:.1f} | "
+                     f"{'yes' if r['kept'] else '**no**'} | {r['result'].replace('|', '/')} |")
+    (RESULTS / "timeouts.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
