@@ -30,8 +30,7 @@ from .characterize import Characterization, MinimalPattern, convex_region, find_
 from .explain import Explanation, why, why_not
 from .naps import NAP, mine_naps
 from .network import Dense, Network
-from .preimage import Preimage, preimage
-from .preimage_layers import preimage_layers
+from .preimage import Preimage, preimage, preimage_layers
 from .regions import Pattern, Region, adjacent_regions, pattern, region, regions
 from .verify import ClassWins, Conjunction, OutputAvoids, OutputIn, Property, Result, verify
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bounds.forward_backward import contract_intervals
-from ..preimage import as_output_set, preimage
-from ..preimage_layers import preimage_layers
+from ..preimage import as_output_set, preimage, preimage_layers
 from .section import Draft, Section, esc, fmt
 from .subject import Subject
 

@@ -47,16 +47,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .deadline import Deadline, check_timeout
-from .errors import InvalidValueError, ShapeError
-from .geometry import Box, Polyhedron, PolyUnion
-from .geometry.feasibility import find_point
-from .geometry.polyhedron import contains_points
-from .geometry.lp import LPStatus, solve_lp
-from .geometry.parse import parse_constraints
-from .geometry.polygon import DEGENERATE, EMPTY, Polygon2D
-from .network import Network
-from .tolerances import MEMBERSHIP_TOL, SLIVER_TOL, ZERO_ROW_TOL
+from ..deadline import Deadline, check_timeout
+from ..errors import InvalidValueError, ShapeError
+from ..geometry import Box, Polyhedron, PolyUnion
+from ..geometry.feasibility import find_point
+from ..geometry.polyhedron import contains_points
+from ..geometry.lp import LPStatus, solve_lp
+from ..geometry.parse import parse_constraints
+from ..geometry.polygon import DEGENERATE, EMPTY, Polygon2D
+from ..network import Network
+from ..tolerances import MEMBERSHIP_TOL, SLIVER_TOL, ZERO_ROW_TOL
 
 __all__ = ["Preimage", "PreimageStats", "IncompletePreimageWarning", "preimage", "as_output_set", "as_domain"]
 
@@ -122,8 +122,8 @@ class Preimage(PolyUnion):
         """
         if self.network is None or len(self.patterns) != len(self.pieces) or not self.pieces:
             return super().contains(x, tol)
-        from ._validate import batch_input
-        from .regions.pattern import activation_bits
+        from .._validate import batch_input
+        from ..regions.pattern import activation_bits
 
         X, single = batch_input(x, self.dim, what="Preimage.contains")
         net = self.network
@@ -290,7 +290,7 @@ def preimage(
         raise InvalidValueError(f"preimage: max_pieces must be a positive integer; got {max_pieces!r}")
     timeout = check_timeout(timeout, who="preimage")
     if method == "box":
-        from .preimage_box import box_preimage
+        from .box import box_preimage
 
         return box_preimage(net, ys, dom)
     _check_exact_layers(net, method)
@@ -356,7 +356,7 @@ class _ForwardSearch:
         lo, hi = dom.bounding_box()
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             return out
-        from .bounds import bounds
+        from ..bounds import bounds
 
         for k, (l, u) in enumerate(bounds(self.net, dom, method="deeppoly")):
             if not self.net.layers[k].is_piecewise_linear:
@@ -476,7 +476,7 @@ class _ForwardSearch:
         """
         if not any(layer.is_piecewise_linear for layer in self.net.layers[k + 1 :]):
             return np.ones(len(pieces), dtype=bool)  # only affine layers left: the leaf test is exact and cheaper
-        from .bounds.deeppoly import deeppoly_bounds
+        from ..bounds.deeppoly import deeppoly_bounds
 
         rest = self._rest.get(k)
         if rest is None:

@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
-from .errors import InvalidValueError
-from .geometry import Box, Polyhedron
-from .bounds.forward_backward import invert_activation
-from .geometry.lp import LPStatus, solve_lp
-from .network import Network
+from ..errors import InvalidValueError
+from ..geometry import Box, Polyhedron
+from ..bounds.forward_backward import invert_activation
+from ..geometry.lp import LPStatus, solve_lp
+from ..network import Network
 
 __all__ = ["box_preimage"]
 
@@ -80,7 +80,7 @@ def _affine_box(W, b, zlo, zhi, hlo, hhi):
 
 def box_preimage(net: Network, ys, domain: Polyhedron | None):
     """One box containing ``{x ∈ domain : net(x) ∈ ∪ ys}`` (``Preimage`` with ``kind="over"``)."""
-    from .preimage import Preimage, PreimageStats
+    from .forward import Preimage, PreimageStats
 
     for k, layer in enumerate(net.layers):
         if layer.activation == "leaky_relu" and layer.alpha < 0:
@@ -102,7 +102,7 @@ def box_preimage(net: Network, ys, domain: Polyhedron | None):
             return Preimage((), net.input_dim, method="box", kind="over", stats=stats)
         h_box[0] = (dlo, dhi)
         if np.all(np.isfinite(dlo)) and np.all(np.isfinite(dhi)):
-            from .bounds import bounds
+            from ..bounds import bounds
 
             pre = bounds(net, Box(dlo, dhi), method="deeppoly")
             for k, (l, u) in enumerate(pre):

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import Polyhedron, PolyUnion
-from .geometry.feasibility import find_point
-from .geometry.lp import LPStatus, solve_lp
-from .network import Network
-from .tolerances import SLIVER_TOL
-from .preimage import PreimageStats, _affine_rows, _check_exact_layers, as_domain, as_output_set
+from ..geometry import Polyhedron, PolyUnion
+from ..geometry.feasibility import find_point
+from ..geometry.lp import LPStatus, solve_lp
+from ..network import Network
+from ..tolerances import SLIVER_TOL
+from .forward import PreimageStats, _affine_rows, _check_exact_layers, as_domain, as_output_set
 
 __all__ = ["Stage", "preimage_layers"]
 
@@ -120,7 +120,7 @@ def _forward_boxes(net: Network, dom: Polyhedron | None):
     lo, hi = dom.bounding_box()
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         return None, None
-    from .bounds import bounds
+    from ..bounds import bounds
 
     z_box = [(l, u) for l, u in bounds(net, dom, method="deeppoly")]
     h_box = []
