@@ -12,6 +12,7 @@ neuron is **on** when its pre-activation is ``> 0``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,9 +90,25 @@ class Dense:
         return int(self.weight.shape[0])
 
     @property
-    def is_piecewise_linear(self) -> bool:
-        """Whether this layer's neurons have on/off phases."""
+    def has_phases(self) -> bool:
+        """Whether this layer's neurons have on/off phases: a relu or leaky_relu kink at 0.
+
+        Not the same question as :attr:`Network.is_piecewise_linear` (every
+        layer relu, leaky_relu *or identity*): an identity layer is piecewise
+        linear but has no phases.
+        """
         return self.activation in PIECEWISE_LINEAR
+
+    @property
+    def is_piecewise_linear(self) -> bool:
+        """Deprecated alias of :attr:`has_phases` (the name read like :attr:`Network.is_piecewise_linear`)."""
+        warnings.warn(
+            "Dense.is_piecewise_linear is deprecated: use Dense.has_phases (the layer has a relu/leaky_relu kink); "
+            "Network.is_piecewise_linear keeps its meaning",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.has_phases
 
     @property
     def off_slope(self) -> float:
@@ -167,7 +184,7 @@ class Network:
     @property
     def pattern_layers(self) -> tuple[int, ...]:
         """Indices of the layers whose neurons have on/off phases (relu, leaky_relu)."""
-        return tuple(i for i, layer in enumerate(self._layers) if layer.is_piecewise_linear)
+        return tuple(i for i, layer in enumerate(self._layers) if layer.has_phases)
 
     @property
     def n_pattern_neurons(self) -> int:
@@ -176,7 +193,10 @@ class Network:
 
     @property
     def is_piecewise_linear(self) -> bool:
-        """True when every activation is relu, leaky_relu or identity."""
+        """True when every activation is relu, leaky_relu or identity (the network is a piecewise-affine map).
+
+        Per layer, :attr:`Dense.has_phases` says whether a layer has on/off phases.
+        """
         return all(layer.activation in PIECEWISE_LINEAR | {"identity"} for layer in self._layers)
 
     @property
@@ -247,7 +267,7 @@ class Network:
             raise InvalidValueError(f"a neuron is named (layer, neuron); got {neuron!r}") from None
         if not 0 <= layer < len(self._layers):
             raise InvalidValueError(f"neuron {neuron!r}: layer {layer} does not exist (network has {len(self._layers)} layers)")
-        if not self._layers[layer].is_piecewise_linear:
+        if not self._layers[layer].has_phases:
             raise InvalidValueError(
                 f"neuron {neuron!r}: layer {layer} is {self._layers[layer].activation}, which has no on/off phase"
             )
@@ -260,3 +280,4 @@ class Network:
 
 def _named(layer: Dense) -> str:
     return f" ({layer.name})" if layer.name else ""
+

@@ -19,13 +19,14 @@ import time
 
 import numpy as np
 
+from ..bounds.forward_backward import invert_activation
 from ..errors import InvalidValueError
 from ..geometry import Box, Polyhedron
-from ..bounds.forward_backward import invert_activation
 from ..geometry.lp import LPStatus, solve_lp
 from ..network import Network
+from .result import Preimage, PreimageStats
 
-__all__ = ["box_preimage"]
+__all__ = ["BOX_SLACK", "box_preimage"]
 
 #: Relative outward widening of every interval bound computed here.
 BOX_SLACK = 1e-9
@@ -80,8 +81,6 @@ def _affine_box(W, b, zlo, zhi, hlo, hhi):
 
 def box_preimage(net: Network, ys, domain: Polyhedron | None):
     """One box containing ``{x ∈ domain : net(x) ∈ ∪ ys}`` (``Preimage`` with ``kind="over"``)."""
-    from .forward import Preimage, PreimageStats
-
     for k, layer in enumerate(net.layers):
         if layer.activation == "leaky_relu" and layer.alpha < 0:
             raise InvalidValueError(

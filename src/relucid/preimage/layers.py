@@ -18,6 +18,9 @@ over the domain are fixed and never split. Leaves are checked exactly.
 
 For large networks use :func:`relucid.preimage` (same set, searched from the
 input side, where every emptiness test is exact in input space).
+
+Phases are int8 arrays in the one encoding of :mod:`relucid.phases`
+(``ON``, ``OFF``, ``FREE``).
 """
 
 from __future__ import annotations
@@ -27,12 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..geometry import Polyhedron, PolyUnion
 from ..geometry.feasibility import find_point
 from ..geometry.lp import LPStatus, solve_lp
 from ..network import Network
+from ..phases import FREE, OFF, ON, free_phases
 from ..tolerances import SLIVER_TOL
-from .forward import PreimageStats, _affine_rows, _check_exact_layers, as_domain, as_output_set
+from .affine import affine_rows
+from .inputs import as_domain, as_output_set, check_exact_layers
+from .result import PreimageStats
 
 __all__ = ["Stage", "preimage_layers"]
 
@@ -61,7 +68,7 @@ def preimage_layers(net: Network, output_set, domain=None, *, reduce: bool = Tru
     reduce : bool
         Remove redundant constraints from every piece.
     timeout : float, optional
-        Seconds; raises :class:`TimeoutError` when exceeded.
+        Seconds (positive, finite); raises :class:`TimeoutError` when exceeded.
 
     Returns
     -------
@@ -71,9 +78,9 @@ def preimage_layers(net: Network, output_set, domain=None, *, reduce: bool = Tru
     """
     ys = as_output_set(net, output_set)
     dom = as_domain(net, domain)
-    _check_exact_layers(net, "exact")
+    check_exact_layers(net, "exact")
+    deadline = Deadline.after(timeout, who="preimage_layers")
     t0 = time.monotonic()
-    deadline = None if timeout is None else t0 + float(timeout)
     stats = PreimageStats(order="backward")
     z_box, h_box = _forward_boxes(net, dom)
     current = list(ys)
@@ -81,12 +88,12 @@ def preimage_layers(net: Network, output_set, domain=None, *, reduce: bool = Tru
     for k in reversed(range(len(net.layers))):
         layer = net.layers[k]
         space = f"z{k}"
-        if layer.is_piecewise_linear:
-            fixed = np.zeros(layer.out_dim, dtype=np.int8)
+        if layer.has_phases:
+            fixed = free_phases(layer.out_dim)
             if z_box is not None:
-                fixed[z_box[k][0] > 0] = 1
-                fixed[z_box[k][1] <= 0] = -1
-                stats.stable += int(np.count_nonzero(fixed))
+                fixed[z_box[k][0] > 0] = ON
+                fixed[z_box[k][1] <= 0] = OFF
+                stats.stable += int(np.count_nonzero(fixed != FREE))
             inv = _ActivationInverse(layer.off_slope, None if z_box is None else z_box[k], fixed, stats, deadline)
             zpieces = [p for Q in current for p in inv.pieces(Q)]
             stages.append(Stage(f"{layer.activation}⁻¹ (layer {k})", space, PolyUnion(zpieces, dim=layer.out_dim)))
@@ -139,7 +146,7 @@ def _box_rows(lo, hi):
 class _ActivationInverse:
     """Pieces ``P_j ∩ α_j⁻¹(Q)`` in pre-activation space, for ``h = relu / leaky(z)``."""
 
-    def __init__(self, alpha: float, box, fixed, stats: PreimageStats, deadline):
+    def __init__(self, alpha: float, box, fixed, stats: PreimageStats, deadline: Deadline):
         self.alpha = alpha
         self.box = box
         self.fixed = fixed
@@ -150,17 +157,17 @@ class _ActivationInverse:
         out = []
         stack = [self.fixed.copy()]
         while stack:
-            if self.deadline is not None and time.monotonic() > self.deadline:
+            if self.deadline.expired():
                 raise TimeoutError("preimage_layers: timeout")
             phase = stack.pop()
-            free = np.flatnonzero(phase == 0)
+            free = np.flatnonzero(phase == FREE)
             if free.size == 0:
                 leaf = self._leaf(Q, phase)
                 if leaf is not None:
                     out.append(leaf)
                 continue
             i = free[0]
-            for s in (1, -1):
+            for s in (ON, OFF):
                 child = phase.copy()
                 child[i] = s
                 self.stats.explored += 1
@@ -173,11 +180,12 @@ class _ActivationInverse:
 
     def _leaf(self, Q: Polyhedron, phase) -> Polyhedron | None:
         n = phase.shape[0]
-        slope = np.where(phase > 0, 1.0, self.alpha)
-        rows = _affine_rows(Q, np.diag(slope), np.zeros(n))  # α_j⁻¹(Q): {z : C D z <= d}
+        on = phase == ON  # every phase is fixed at a leaf
+        slope = np.where(on, 1.0, self.alpha)
+        rows = affine_rows(Q, np.diag(slope), np.zeros(n))  # α_j⁻¹(Q): {z : C D z <= d}
         if rows is None:  # a constant piece whose value misses Q
             return None
-        sign = np.where(phase > 0, -1.0, 1.0)  # on: -z <= 0, off: z <= 0
+        sign = np.where(on, -1.0, 1.0)  # on: -z <= 0, off: z <= 0
         A = np.vstack([rows[0], np.diag(sign)])
         b = np.concatenate([rows[1], np.zeros(n)])
         test_A, test_b = A, b
@@ -185,18 +193,18 @@ class _ActivationInverse:
             bA, bb = _box_rows(*self.box)
             test_A, test_b = np.vstack([A, bA]), np.concatenate([b, bb])
         self.stats.lps += 1
-        if not _strictly_on_feasible(test_A, test_b, np.flatnonzero(phase > 0), n):
+        if not _strictly_on_feasible(test_A, test_b, np.flatnonzero(on), n):
             return None
         return Polyhedron(A, b)
 
     def _relaxation_feasible(self, Q: Polyhedron, phase) -> bool:
         """Can some completion of ``phase`` meet ``Q``? (LP over ``z`` and the free ``h``.)"""
         n = phase.shape[0]
-        free = np.flatnonzero(phase == 0)
+        free = np.flatnonzero(phase == FREE)
         nf = free.size
         a = self.alpha
         # h = S z + F u  with S diagonal (1 on, α off, 0 free) and F selecting the free h's
-        S = np.diag(np.where(phase > 0, 1.0, np.where(phase < 0, a, 0.0)))
+        S = np.diag(np.where(phase == ON, 1.0, np.where(phase == OFF, a, 0.0)))
         F = np.zeros((n, nf))
         F[free, np.arange(nf)] = 1.0
         finite = np.isfinite(Q.b)
@@ -204,8 +212,8 @@ class _ActivationInverse:
         rows_A = [np.hstack([C @ S, C @ F])]
         rows_b = [d]
         sign = np.zeros(n)
-        sign[phase > 0], sign[phase < 0] = -1.0, 1.0
-        fixed = np.flatnonzero(phase != 0)
+        sign[phase == ON], sign[phase == OFF] = -1.0, 1.0
+        fixed = np.flatnonzero(phase != FREE)
         rows_A.append(np.hstack([np.diag(sign)[fixed], np.zeros((fixed.size, nf))]))
         rows_b.append(np.zeros(fixed.size))
         for slope in (1.0, a):  # u >= slope * z   →  slope z - u <= 0
