@@ -247,7 +247,8 @@ def test_halfspace_rows():
 
 # -- CLI ---------------------------------------------------------------------------
 def _parser():
-    from relucid import cli, cli_characterize
+    from relucid import cli
+    from relucid.cli import characterize as cli_characterize
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true")

@@ -449,7 +449,7 @@ def test_bad_verification_inputs(small):
 def run_cli(argv, capsys):
     """``relucid ...`` through relucid.cli.main, with ``naps`` registered if cli.py does not yet."""
     from relucid import cli
-    from relucid.cli_naps import register
+    from relucid.cli.naps import register
 
     orig = cli._build_parser
 

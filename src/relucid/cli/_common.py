@@ -1,17 +1,20 @@
-"""The command line's argument checks, in one place: argparse ``type=`` helpers and input-file readers.
+"""What the ``relucid`` commands share, in one place: argparse ``type=`` helpers, input readers, output.
 
-Every command validates its options with these helpers, so the same value is
-accepted or refused with the same message everywhere. An argparse ``type``
-helper raises :class:`argparse.ArgumentTypeError`; argparse turns it into one
-line ``relucid: error: argument --timeout: ...`` and exit code 2. The readers
-(:func:`read_vector_file`, :func:`read_names_file`) and :func:`check_domain`
-raise relucid's own errors, which ``relucid.cli.main`` prints as one line with
-exit code 2.
+Every command module of :mod:`relucid.cli` imports its helpers from here and
+from nowhere else in the package, so the same value is accepted or refused
+with the same message everywhere. An argparse ``type`` helper raises
+:class:`argparse.ArgumentTypeError`; argparse turns it into one line
+``relucid: error: argument --timeout: ...`` and exit code 2. The readers
+(:func:`load_network`, :func:`parse_vector`, :func:`read_vector_file`,
+:func:`read_names_file`, :func:`load_data`) and the checks
+(:func:`check_domain`, :func:`check_labels`) raise relucid's own errors, which
+``relucid.cli.main`` prints as one line with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import unicodedata
@@ -19,22 +22,30 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidValueError, ModelFormatError, ShapeError
+from ..errors import InvalidValueError, ModelFormatError, ShapeError
 
 __all__ = [
     "check_domain",
     "check_labels",
     "constraints_text",
+    "emit",
     "figure_path",
     "jobs",
+    "load_data",
+    "load_network",
     "model_path",
     "nonnegative_int",
     "output_path",
+    "parse_domain",
+    "parse_vector",
     "positive_int",
     "positive_seconds",
     "read_names_file",
     "read_vector_file",
 ]
+
+#: ``NET`` arguments starting with this name a shipped example (``example:moons``).
+EXAMPLE_PREFIX = "example:"
 
 #: Largest text file read for a vector or a list of names (bytes): far above any real input.
 MAX_TEXT_BYTES = 64 * 1024 * 1024
@@ -119,7 +130,7 @@ def figure_path(text: str) -> str:
     return text
 
 
-#: Suffixes ``relucid.save`` writes (checked against relucid.io in tests/test_cli_hostile.py).
+#: Suffixes ``relucid.save`` writes (checked against relucid.io in tests/cli/test_cli_hostile.py).
 MODEL_SUFFIXES = (".npz", ".nnet", ".onnx")
 
 
@@ -138,6 +149,42 @@ def _figure_formats() -> list[str]:
     from matplotlib.backend_bases import FigureCanvasBase
 
     return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+# -- the network and the input vector -------------------------------------------------------------
+
+def load_network(spec: str):
+    """A network from a path or ``example:NAME``."""
+    from ..examples import load_example_network
+    from ..io import load
+
+    if spec.startswith(EXAMPLE_PREFIX):
+        return load_example_network(spec[len(EXAMPLE_PREFIX) :])
+    return load(Path(spec))
+
+
+def parse_vector(text: str | None, file: str | None, dim: int, *, what: str = "--x") -> np.ndarray:
+    """An input vector from ``--x "a,b,c"`` or ``--x-file`` (``.npy`` or text), checked against ``dim``."""
+    if file is not None:
+        return read_vector_file(file, dim)
+    try:
+        x = np.array([float(v) for v in text.replace(";", ",").split(",") if v.strip()])
+    except ValueError:
+        raise ShapeError(f"{what}: expected comma-separated numbers; got {text!r}") from None
+    if x.shape[0] != dim:
+        raise ShapeError(f"{what} has {x.shape[0]} values but the network takes {dim} inputs")
+    if not np.all(np.isfinite(x)):
+        raise ShapeError(f"{what} contains NaN or inf")
+    return x
+
+
+def parse_domain(text: str | None, net, *, x: np.ndarray | None = None):
+    """``--domain`` as a Polyhedron (None without the option); an empty domain, or one without ``x``, is refused."""
+    from ..geometry.parse import parse_constraints
+
+    if text is None:
+        return None
+    return check_domain(parse_constraints(text, net.input_dim), text, x=x)
 
 
 # -- input files ---------------------------------------------------------------------------------
@@ -252,6 +299,36 @@ def read_names_file(path, n: int, flag: str, what: str) -> list[str]:
     return names
 
 
+def load_data(path, *, scale="auto", limit=None, need_labels: bool = True):
+    """``(X, y, scale)`` from an ``.npz`` with arrays ``x`` and ``y`` (``X``/``Y`` accepted)."""
+    from ..io.data import read_npz
+
+    path = Path(path)
+    z = read_npz(path)
+    keys = list(z)
+    xk = next((k for k in ("x", "X") if k in keys), None)
+    yk = next((k for k in ("y", "Y") if k in keys), None)
+    if xk is None:
+        raise ModelFormatError(f"{path}: no input array 'x' (arrays present: {', '.join(keys) or 'none'})")
+    if need_labels and yk is None:
+        raise InvalidValueError(f"{path}: labels are missing: no array 'y' (arrays present: {', '.join(keys)})")
+    X = z[xk]
+    y = z[yk] if yk is not None else None
+    if limit is not None:
+        if limit < 1:
+            raise InvalidValueError(f"--limit must be >= 1; got {limit}")
+        X = X[:limit]
+        y = None if y is None else y[:limit]
+    if scale == "auto":
+        s = 1.0 / 255.0 if X.dtype == np.uint8 else 1.0
+    else:
+        try:
+            s = float(scale)
+        except ValueError:
+            raise InvalidValueError(f"--scale must be a number or 'auto'; got {scale!r}") from None
+    return X, y, s
+
+
 # -- values that need the network ----------------------------------------------------------------
 
 def check_domain(domain, text: str, *, x: np.ndarray | None = None, flag: str = "--domain"):
@@ -282,3 +359,23 @@ def check_labels(y, n_outputs: int, where: str) -> np.ndarray:
             f"{where}: label {y[i]:g} at row {i} is not a class of this network (classes 0..{n_classes - 1})"
         )
     return y.astype(np.int64)
+
+
+# -- output --------------------------------------------------------------------------------------
+
+def emit(args, payload: dict, text: str) -> None:
+    """Print JSON (with --json) or text."""
+    if args.json:
+        print(json.dumps(payload, indent=2, default=_jsonable))
+    else:
+        print(text)
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -15,8 +15,11 @@ parser.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+
+from ._common import emit
 
 __all__ = ["register", "report", "tour"]
 
@@ -43,15 +46,13 @@ def register(sub, common) -> None:
 
 def _out_folder(text: str) -> str:
     """``--out``: an output folder; an empty string is refused (it would mean the working directory)."""
-    import argparse
-
     if not text.strip():
         raise argparse.ArgumentTypeError("expected an output folder; got an empty string")
     return text
 
 
 def tour(args) -> int:
-    from .report import tour as run_tour
+    from ..report import tour as run_tour
 
     _check_out(args.out)  # before the work, not after it
     rep = run_tour(progress=not (args.json or args.no_progress), strict=args.debug)
@@ -59,7 +60,7 @@ def tour(args) -> int:
 
 
 def report(args) -> int:
-    from .report import build_report
+    from ..report import build_report
 
     _check_out(args.out)
     rep = build_report(args.net, args.data, progress=not (args.json or args.no_progress), strict=args.debug)
@@ -68,14 +69,12 @@ def report(args) -> int:
 
 def _check_out(out) -> bool:
     """Whether ``out/index.html`` exists (refusing a link or a non-file there, or an ``out`` that is no folder)."""
-    from .report.build import report_exists
+    from ..report.build import report_exists
 
     return report_exists(Path(out))
 
 
 def _finish(args, rep) -> int:
-    from .cli import emit
-
     replaced = _check_out(args.out)
     path = rep.write(Path(args.out))  # logs "replacing the existing report ..." on stderr when it does
     payload = rep.to_dict()

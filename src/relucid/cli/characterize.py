@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 
-from . import _cli_args as arg
-from .errors import InvalidValueError
+from ..errors import InvalidValueError
+from ._common import constraints_text, emit, load_network, parse_domain, parse_vector
 
 __all__ = ["characterize", "parse_property", "register"]
 
@@ -33,10 +33,10 @@ def register(sub, common) -> None:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--x", help='the start input, comma-separated: "0.1,0.2"')
     g.add_argument("--x-file", help="the start input as a .npy or text file")
-    s.add_argument("--property", type=arg.constraints_text, default=None,
+    s.add_argument("--property", type=constraints_text, default=None,
                    help='"class C" (class C wins; default: the class predicted at x) or output constraints, '
                         'e.g. "y0 >= y1, y0 >= y2"')
-    s.add_argument("--domain", type=arg.constraints_text, required=True,
+    s.add_argument("--domain", type=constraints_text, required=True,
                    help='the bounded input domain the proofs are over, e.g. "-1 <= x0 <= 1, -1 <= x1 <= 1"')
     s.add_argument("--method", choices=("baseline", "relaxed"), default="baseline")
     s.add_argument("--logit-factor", type=float, default=0.5,
@@ -53,9 +53,9 @@ def register(sub, common) -> None:
 
 def parse_property(text: str | None, net, x: np.ndarray):
     """``"class C"`` or output constraints (``y0 >= y1``) → a Property; None: the class predicted at ``x``."""
-    from .characterize import class_property
-    from .geometry.parse import parse_constraints
-    from .verify import OutputIn
+    from ..characterize import class_property
+    from ..geometry.parse import parse_constraints
+    from ..verify import OutputIn
 
     if text is None:
         y = net(x)
@@ -72,10 +72,9 @@ def parse_property(text: str | None, net, x: np.ndarray):
 
 
 def characterize(args) -> int:
-    from .characterize import convex_region
-    from .cli import emit, load_network, parse_domain, parse_vector
-    from .deadline import Deadline
-    from .geometry import Box
+    from ..characterize import convex_region
+    from ..deadline import Deadline
+    from ..geometry import Box
 
     net = load_network(args.net)
     x = parse_vector(args.x, args.x_file, net.input_dim)
@@ -98,7 +97,7 @@ def characterize(args) -> int:
 
 
 def _text(ch, payload: dict, net) -> str:
-    from .geometry.parse import format_row
+    from ..geometry.parse import format_row
 
     pat = payload["pattern"]
     lines = [

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import relucid as rl
-from relucid import _cli_args
+from relucid.cli import _common
 from relucid.cli import main
 from relucid.errors import InvalidValueError, ModelFormatError, RelucidError, ShapeError
 
@@ -243,7 +243,7 @@ def _bad_vector_files(tmp_path):
 def test_x_file_bad_inputs_api(tmp_path):
     for path, fragment, error in _bad_vector_files(tmp_path):
         with pytest.raises(error) as info:
-            _cli_args.read_vector_file(str(path), 2)
+            _common.read_vector_file(str(path), 2)
         assert fragment in str(info.value), (path, info.value)
 
 
@@ -260,7 +260,7 @@ def test_x_file_good_inputs(capsys, tmp_path):
     npy = tmp_path / "x.npy"
     np.save(npy, np.array([[0.5], [0.25]], dtype=np.float32))
     for path in (text, npy):
-        np.testing.assert_array_equal(_cli_args.read_vector_file(str(path), 2), [0.5, 0.25])
+        np.testing.assert_array_equal(_common.read_vector_file(str(path), 2), [0.5, 0.25])
         code, out, err = run(capsys, "region", "example:moons", "--x-file", path, "--json")
         assert code == 0 and json.loads(out)["x"] == [0.5, 0.25]
 
@@ -269,7 +269,7 @@ def test_binary_features_file(capsys, tmp_path):
     features = tmp_path / "features.bin"
     features.write_bytes(b"\xff\xfe\x00\x81" * 50)
     with pytest.raises(ModelFormatError, match="binary file"):
-        _cli_args.read_names_file(features, 2, "--features", "input")
+        _common.read_names_file(features, 2, "--features", "input")
     refused(capsys, "explain", "example:moons", "--x", "0.5,0.25", "--features", features,
             fragment="--features")
     nul = tmp_path / "nul.txt"
@@ -349,13 +349,13 @@ def test_counts_validated_the_same_in_every_command(capsys, argv, fragment):
 def test_type_helpers():
     import argparse
 
-    assert _cli_args.positive_seconds("2.5") == 2.5
-    assert _cli_args.positive_int("3") == 3 and _cli_args.nonnegative_int("0") == 0
-    assert _cli_args.jobs("-1") == -1 and _cli_args.jobs("4") == 4
-    for f, bad in [(_cli_args.positive_seconds, "nan"), (_cli_args.positive_seconds, "0"),
-                   (_cli_args.positive_int, "0"), (_cli_args.positive_int, "1.5"),
-                   (_cli_args.nonnegative_int, "-1"), (_cli_args.jobs, "-2"), (_cli_args.jobs, "0"),
-                   (_cli_args.constraints_text, "")]:
+    assert _common.positive_seconds("2.5") == 2.5
+    assert _common.positive_int("3") == 3 and _common.nonnegative_int("0") == 0
+    assert _common.jobs("-1") == -1 and _common.jobs("4") == 4
+    for f, bad in [(_common.positive_seconds, "nan"), (_common.positive_seconds, "0"),
+                   (_common.positive_int, "0"), (_common.positive_int, "1.5"),
+                   (_common.nonnegative_int, "-1"), (_common.jobs, "-2"), (_common.jobs, "0"),
+                   (_common.constraints_text, "")]:
         with pytest.raises(argparse.ArgumentTypeError):
             f(bad)
 
@@ -376,7 +376,7 @@ def test_every_timeout_option_uses_the_shared_helper():
     assert {"regions", "verify", "preimage", "explain"} <= {p[0] for p in found}
     for prefix, action in found.items():
         if prefix != ("characterize",):
-            assert action.type is _cli_args.positive_seconds, prefix
+            assert action.type is _common.positive_seconds, prefix
 
 
 @pytest.mark.parametrize("name", ["../../examples/moons", "../examples/moons", "/tmp/evil", "moons/../moons",
@@ -422,11 +422,11 @@ def test_warnings_are_one_line_each(capsys):
     assert code == 0 and json.loads(out)["complete"] is False
     lines = err.splitlines()
     assert lines and all(line.startswith("relucid: warning: ") for line in lines), err
-    assert "max_regions=1" in err and "cli_commands.py" not in err and "Traceback" not in err
+    assert "max_regions=1" in err and "regions.py" not in err and "Traceback" not in err
 
 
 def test_runtime_warning_is_one_line(capsys, monkeypatch):
-    import relucid.cli_commands as cmd
+    import relucid.cli.info as cmd
 
     def noisy(args):
         np.log(np.zeros(1))  # RuntimeWarning: divide by zero
@@ -483,13 +483,13 @@ def test_abstract_labels_out_of_range(capsys, tmp_path, bad_label_data):
 
 
 def test_check_labels_api():
-    np.testing.assert_array_equal(_cli_args.check_labels(np.array([0, 1, 2]), 3, "d"), [0, 1, 2])
-    np.testing.assert_array_equal(_cli_args.check_labels(np.array([0.0, 1.0]), 1, "d"), [0, 1])  # one output: 0/1
+    np.testing.assert_array_equal(_common.check_labels(np.array([0, 1, 2]), 3, "d"), [0, 1, 2])
+    np.testing.assert_array_equal(_common.check_labels(np.array([0.0, 1.0]), 1, "d"), [0, 1])  # one output: 0/1
     for y in ([3], [-1], [np.nan], [0.5]):
         with pytest.raises(InvalidValueError):
-            _cli_args.check_labels(np.array(y), 3, "d")
+            _common.check_labels(np.array(y), 3, "d")
     with pytest.raises(ShapeError):
-        _cli_args.check_labels(np.zeros((2, 2)), 3, "d")
+        _common.check_labels(np.zeros((2, 2)), 3, "d")
 
 
 def test_every_refusal_is_a_relucid_error():
@@ -500,7 +500,7 @@ def test_every_refusal_is_a_relucid_error():
 def test_model_suffixes_match_what_relucid_saves():
     from relucid import io
 
-    assert set(_cli_args.MODEL_SUFFIXES) == set(io._SAVERS)
+    assert set(_common.MODEL_SUFFIXES) == set(io._SAVERS)
 
 
 @pytest.mark.parametrize("text, fragment", [

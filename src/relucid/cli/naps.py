@@ -7,18 +7,21 @@
 Data files are ``.npz`` archives with an input array ``x`` (any shape
 ``(n, ...)`` whose rows flatten to the network's input size; uint8 arrays are
 divided by 255 unless ``--scale`` says otherwise) and an integer label array
-``y``. :func:`register` adds the command to the ``relucid`` parser.
+``y`` (read by :func:`relucid.cli._common.load_data`). :func:`register` adds the
+command to the ``relucid`` parser.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from . import _cli_args as arg
-from .errors import InvalidValueError, ModelFormatError
+from ..errors import InvalidValueError, ShapeError
+from ._common import (check_labels, emit, figure_path, jobs, load_data, load_network, output_path, parse_vector,
+                      positive_int, positive_seconds)
+
+__all__ = ["mine", "register", "table", "verify"]
 
 PROPERTIES = ("robust", "augmented", "non-ambiguity")
 
@@ -33,7 +36,7 @@ def register(sub, common) -> None:
     s.add_argument("net", help="network file (.onnx, .nnet, .npz) or example:NAME")
     s.add_argument("data", help="labelled data: .npz with arrays x (inputs) and y (labels)")
     s.add_argument("--delta", type=float, required=True, help="relaxing factor in (0.5, 1], e.g. 0.99")
-    s.add_argument("--out", type=arg.output_path, required=True, help="write the NAPs here (JSON)")
+    s.add_argument("--out", type=output_path, required=True, help="write the NAPs here (JSON)")
     _data_options(s)
     s.add_argument("--layers", help="layers to mine, comma-separated (default: every hidden relu layer)")
     s.add_argument("--labels", help="labels to mine, comma-separated (default: those in the data)")
@@ -45,7 +48,7 @@ def register(sub, common) -> None:
     s.add_argument("data", help="labelled evaluation data (.npz with x and y)")
     s.add_argument("naps", nargs="+", help="NAP files from 'relucid naps mine' (one table row each)")
     _data_options(s)
-    s.add_argument("--heatmap", type=arg.figure_path,
+    s.add_argument("--heatmap", type=figure_path,
                    help="write the overlap heatmaps (one panel per NAP file) to this figure (.png, .svg, ...)")
     s.add_argument("--markdown", action="store_true", help="print Markdown tables")
     s.set_defaults(func=table)
@@ -64,16 +67,16 @@ def register(sub, common) -> None:
     s.add_argument("--index", default="0", help="augmented with --data: input indices, comma-separated (default 0)")
     s.add_argument("--scale", default="auto", help="multiply --data inputs by this ('auto': 1/255 for uint8)")
     s.add_argument("--domain", default="0,1", help="input domain: LO,HI for every input (default 0,1)")
-    s.add_argument("--timeout", type=arg.positive_seconds, default=10.0, help="seconds per query (default 10)")
+    s.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds per query (default 10)")
     s.add_argument("--engine", choices=("relucid", "verify", "marabou"), default="relucid")
     s.add_argument("--no-search", action="store_true", help="skip the following-NAP search before the engine")
-    s.add_argument("--jobs", type=arg.jobs, default=None, help="independent queries in parallel (-1: all cores)")
+    s.add_argument("--jobs", type=jobs, default=None, help="independent queries in parallel (-1: all cores)")
     s.set_defaults(func=verify)
 
 
 def _data_options(s) -> None:
     s.add_argument("--scale", default="auto", help="multiply inputs by this ('auto': 1/255 for uint8 data, else 1)")
-    s.add_argument("--limit", type=arg.positive_int, help="use only the first N inputs")
+    s.add_argument("--limit", type=positive_int, help="use only the first N inputs")
 
 
 def _usage(p):
@@ -85,9 +88,8 @@ def _usage(p):
 
 # -- commands -----------------------------------------------------------------------------------
 def mine(args) -> int:
-    from .cli import emit, load_network
-    from .naps import count_activations, save_naps
-    from .naps.mining import check_delta
+    from ..naps import count_activations, save_naps
+    from ..naps.mining import check_delta
 
     check_delta(args.delta, "--delta")
     net = load_network(args.net)
@@ -116,12 +118,11 @@ def mine(args) -> int:
 
 
 def table(args) -> int:
-    from .cli import emit, load_network
-    from .naps import load_naps, nap_table, overlap_matrix, plot_overlap
+    from ..naps import load_naps, nap_table, overlap_matrix, plot_overlap
 
     net = load_network(args.net)
     X, y, scale = load_data(args.data, scale=args.scale, limit=args.limit)
-    y = arg.check_labels(y, net.output_dim, str(args.data))
+    y = check_labels(y, net.output_dim, str(args.data))
     sets = [load_naps(p, network=net) for p in args.naps]
     tab = nap_table(net, sets, X, y, scale=scale)
     payload = tab.to_dict()
@@ -146,9 +147,8 @@ def table(args) -> int:
 
 
 def verify(args) -> int:
-    from .cli import emit, load_network, parse_vector
-    from .naps import load_naps, nap_augmented_robustness, nap_robustness, non_ambiguity_all
-    from .parallel import run_all
+    from ..naps import load_naps, nap_augmented_robustness, nap_robustness, non_ambiguity_all
+    from ..parallel import run_all
 
     net = load_network(args.net)
     naps = load_naps(args.naps, network=net)
@@ -185,7 +185,7 @@ def verify(args) -> int:
         epss = _floats(args.eps, "--eps")
         if not epss or any(not (np.isfinite(e) and e >= 0) for e in epss):
             raise InvalidValueError(f"--eps must be radii >= 0, comma-separated; got {args.eps!r}")
-        centres = _centres(args, net.input_dim, parse_vector)
+        centres = _centres(args, net.input_dim)
         jobs = []
         for name, x in centres:
             c = int(np.argmax(net(x)))
@@ -218,37 +218,7 @@ def verify(args) -> int:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def load_data(path, *, scale="auto", limit=None, need_labels: bool = True):
-    """``(X, y, scale)`` from an ``.npz`` with arrays ``x`` and ``y`` (``X``/``Y`` accepted)."""
-    from .io.data import read_npz
-
-    path = Path(path)
-    z = read_npz(path)
-    keys = list(z)
-    xk = next((k for k in ("x", "X") if k in keys), None)
-    yk = next((k for k in ("y", "Y") if k in keys), None)
-    if xk is None:
-        raise ModelFormatError(f"{path}: no input array 'x' (arrays present: {', '.join(keys) or 'none'})")
-    if need_labels and yk is None:
-        raise InvalidValueError(f"{path}: labels are missing: no array 'y' (arrays present: {', '.join(keys)})")
-    X = z[xk]
-    y = z[yk] if yk is not None else None
-    if limit is not None:
-        if limit < 1:
-            raise InvalidValueError(f"--limit must be >= 1; got {limit}")
-        X = X[:limit]
-        y = None if y is None else y[:limit]
-    if scale == "auto":
-        s = 1.0 / 255.0 if X.dtype == np.uint8 else 1.0
-    else:
-        try:
-            s = float(scale)
-        except ValueError:
-            raise InvalidValueError(f"--scale must be a number or 'auto'; got {scale!r}") from None
-    return X, y, s
-
-
-def _centres(args, dim, parse_vector):
+def _centres(args, dim):
     if args.x is not None or args.x_file is not None:
         return [("x", parse_vector(args.x, args.x_file, dim))]
     if not args.data:
@@ -260,15 +230,13 @@ def _centres(args, dim, parse_vector):
             raise InvalidValueError(f"--index {i}: {args.data} has {len(X)} inputs")
         x = np.asarray(X[i], dtype=np.float64).reshape(-1) * scale
         if x.shape[0] != dim:
-            from .errors import ShapeError
-
             raise ShapeError(f"{args.data}: inputs have {x.shape[0]} values but the network takes {dim}")
         out.append((f"input {i}", x))
     return out
 
 
 def _domain(text: str, dim: int):
-    from .geometry import Box
+    from ..geometry import Box
 
     vals = _floats(text, "--domain")
     if len(vals) != 2 or not vals[0] <= vals[1]:
@@ -293,7 +261,7 @@ def _floats(text, what):
 
 
 def _grid_text(grid, n_out) -> str:
-    from .naps import verdict_cell
+    from ..naps import verdict_cell
 
     name_w = max(len(g[0]) for g in grid) + 2
     lines = ["".ljust(name_w) + "".join(f"{j:>5}" for j in range(n_out))]

@@ -16,8 +16,10 @@ import time
 
 import numpy as np
 
-from . import _cli_args as arg
-from .errors import InvalidValueError, ShapeError
+from ..errors import InvalidValueError, ShapeError
+from ._common import check_labels, emit, load_data, load_network, model_path, nonnegative_int, positive_int
+
+__all__ = ["register", "run"]
 
 
 def register(sub, common) -> None:
@@ -30,19 +32,18 @@ def register(sub, common) -> None:
     g.add_argument("--min-accuracy", type=float,
                    help="search the cluster counts layer by layer keeping at least this accuracy (a fraction)")
     g.add_argument("--clusters", help="cluster counts, one per hidden layer, comma-separated ('-' keeps a layer)")
-    s.add_argument("--out", type=arg.model_path, required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
-    s.add_argument("--samples", type=arg.positive_int, default=1000, help="inputs whose activations are clustered (default 1000)")
+    s.add_argument("--out", type=model_path, required=True, help="write the abstract network here (.onnx, .npz, .nnet)")
+    s.add_argument("--samples", type=positive_int, default=1000, help="inputs whose activations are clustered (default 1000)")
     s.add_argument("--val", help="measure the accuracy on this .npz instead of DATA")
     s.add_argument("--scale", default="auto", help="multiply inputs by this ('auto': 1/255 for uint8 data, else 1)")
-    s.add_argument("--seed", type=arg.nonnegative_int, default=0, help="k-means seed (default 0)")
+    s.add_argument("--seed", type=nonnegative_int, default=0, help="k-means seed (default 0)")
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from .abstraction import abstract, identify_clusters
-    from .abstraction.search import accuracy
-    from .cli import emit, load_network
-    from .io import save
+    from ..abstraction import abstract, identify_clusters
+    from ..abstraction.search import accuracy
+    from ..io import save
 
     net = load_network(args.net)
     X, y, scale = _inputs(args.data, args.scale, net)
@@ -78,15 +79,13 @@ def run(args) -> int:
 
 
 def _inputs(path, scale, net):
-    from .cli_naps import load_data
-
     X, y, s = load_data(path, scale=scale)
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1) * s
     if X.shape[1] != net.input_dim:
         raise ShapeError(f"{path}: inputs have {X.shape[1]} values but the network takes {net.input_dim}")
     if len(y) != len(X):
         raise ShapeError(f"{path}: {len(X)} inputs but {len(y)} labels")
-    return X, arg.check_labels(y, net.output_dim, str(path)), s
+    return X, check_labels(y, net.output_dim, str(path)), s
 
 
 def _clusters(text: str) -> list:
