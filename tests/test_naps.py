@@ -439,7 +439,7 @@ def test_bad_verification_inputs(small):
         nap_robustness(net, nap, competitors=[0])
     with pytest.raises(InvalidValueError, match="engine must be one of"):
         nap_robustness(net, nap, engine="z3")
-    with pytest.raises(InvalidValueError, match="dimension 3"):
+    with pytest.raises(rl.ShapeError, match="dimension 3"):
         nap_robustness(net, nap, rl.Box(np.zeros(3), np.ones(3)))
     with pytest.raises(InvalidValueError, match="has no label"):
         nap_robustness(net, NAP(frozenset({(0, 0)})))

@@ -281,3 +281,27 @@ class Network:
 def _named(layer: Dense) -> str:
     return f" ({layer.name})" if layer.name else ""
 
+
+def check_piecewise_linear(net, *, who: str, purpose: str = "this analysis") -> Network:
+    """The one check that ``net`` is a relucid Network of relu, leaky_relu and identity layers.
+
+    Raises :class:`InvalidValueError` naming the first other layer (index,
+    name, activation). Returns ``net``.
+
+    Examples
+    --------
+    >>> net = Network([Dense([[1.0]], [0.0], "sigmoid")])
+    >>> check_piecewise_linear(net, who="verify", purpose="complete verification")
+    Traceback (most recent call last):
+        ...
+    relucid.errors.InvalidValueError: verify: layer 0 has activation 'sigmoid'; complete verification needs a piecewise-linear network (relu, leaky_relu and identity layers)
+    """
+    if not isinstance(net, Network):
+        raise InvalidValueError(f"{who}: expects a relucid.Network; got {type(net).__name__}")
+    for i, layer in enumerate(net.layers):
+        if layer.activation not in PIECEWISE_LINEAR and layer.activation != "identity":
+            raise InvalidValueError(
+                f"{who}: layer {i}{_named(layer)} has activation {layer.activation!r}; {purpose} needs a piecewise-linear "
+                "network (relu, leaky_relu and identity layers)"
+            )
+    return net

@@ -22,7 +22,7 @@ from .._validate import as_float_array
 from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron
-from ..network import Network
+from ..network import Network, check_piecewise_linear
 from ..regions import pattern as pattern_of
 from ..regions import region as region_of
 from ..verify import Property
@@ -118,14 +118,7 @@ def convex_region(
     deadline = Deadline.after(total_timeout, who=f"{who} (total_timeout)")
     if method not in METHODS:
         raise InvalidValueError(f"{who}: method must be one of {METHODS}; got {method!r}")
-    if not isinstance(net, Network):
-        raise InvalidValueError(f"{who}: expects a relucid.Network; got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"{who}: layer {i} has activation {layer.activation!r}; characterisation needs relu, "
-                "leaky_relu and identity layers"
-            )
+    check_piecewise_linear(net, who=who, purpose="characterisation")
     f = _check_logit_factor(logit_factor, who) if method == "relaxed" else None
     x0 = as_float_array(x, what=f"{who}: x", ndim=1)
     if x0.shape[0] != net.input_dim:

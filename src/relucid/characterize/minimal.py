@@ -25,7 +25,8 @@ import numpy as np
 
 from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
-from ..geometry import Box, Polyhedron
+from ..geometry import Polyhedron
+from ..geometry.domain import as_domain
 from ..network import Network
 from ..regions.pattern import Pattern, activation_bits, neuron_names
 from ..verify import Property, verify
@@ -171,10 +172,7 @@ def find_minimal(
     >>> rl.find_minimal(net, p, rl.ClassWins(0), domain=rl.Box([-1, -1], [1, 1])).pattern.to_dict()
     {(0, 1): False}
     """
-    if domain is None:
-        raise InvalidValueError(
-            "find_minimal: needs the bounded input domain the proofs are over, e.g. domain=rl.Box(lo, hi)"
-        )
+    domain = as_box_or_polyhedron(domain, getattr(net, "input_dim", 0), "find_minimal")
     if not isinstance(pattern, Pattern):
         raise InvalidValueError(f"find_minimal: pattern must be a relucid.Pattern; got {type(pattern).__name__}")
     pattern.validate(net)
@@ -225,20 +223,5 @@ def minimise(net: Network, pattern: Pattern, oracle: Oracle, *, stop_early: bool
 
 def as_box_or_polyhedron(domain, n_in: int, who: str):
     """Validate a domain: a bounded Box or Polyhedron of the right dimension."""
-    if domain is None:
-        raise InvalidValueError(
-            f"{who}: needs the bounded input domain the proofs are over, e.g. domain=rl.Box(lo, hi) "
-            "(for tabular data: the data's min and max per feature)"
-        )
-    if not isinstance(domain, Polyhedron):
-        raise InvalidValueError(f"{who}: domain must be a relucid Box or Polyhedron; got {type(domain).__name__}")
-    if domain.dim != n_in:
-        raise InvalidValueError(f"{who}: the domain has dimension {domain.dim} but the network takes {n_in} inputs")
-    if isinstance(domain, Box):
-        if not domain.is_finite:
-            raise InvalidValueError(f"{who}: the domain box must be bounded in every dimension")
-        return domain
-    lo, hi = domain.bounding_box()
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise InvalidValueError(f"{who}: the domain polyhedron must be bounded")
-    return domain
+    return as_domain(domain, n_in, who=who, required=True, bounded=True,
+                     what="the bounded input domain the proofs are over")

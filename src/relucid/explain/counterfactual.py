@@ -152,7 +152,7 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
     ('found', 0, 0.5, True)
     """
     t0 = time.monotonic()
-    x, names, class_names = check_inputs("why_not", net, x, feature_names, class_names, domain)
+    x, names, class_names, domain = check_inputs("why_not", net, x, feature_names, class_names, domain)
     norm = parse_norm(norm, "why_not")
     try:
         t = int(target)

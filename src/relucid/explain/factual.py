@@ -56,7 +56,7 @@ def why(net: Network, x, feature_names=None, domain: Polyhedron | None = None, *
     >>> e.bounds
     (array([0., 0.]), array([3., 3.]))
     """
-    x, names, class_names = check_inputs("why", net, x, feature_names, class_names, domain)
+    x, names, class_names, domain = check_inputs("why", net, x, feature_names, class_names, domain)
     y = net(x)
     c = int(np.argmax(y))
     reg = region(net, x, domain=domain)

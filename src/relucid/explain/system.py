@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidValueError, ShapeError
-from ..geometry import Polyhedron
-from ..network import Network
+from ..geometry.domain import as_domain
+from ..network import check_piecewise_linear
 from ..regions.region import Region
 from ..tolerances import CLASS_TIE_TOL
 from .render import class_name, render_row
@@ -108,19 +108,12 @@ def class_system(reg: Region, c: int) -> tuple[np.ndarray, np.ndarray, list[Cons
 
 
 def check_inputs(who: str, net, x, feature_names, class_names, domain):
-    """Validate the arguments shared by why and why_not; return ``(x, feature_names, class_names)``.
+    """Validate the arguments shared by why and why_not; return ``(x, feature_names, class_names, domain)``.
 
     ``x`` comes back as a fresh float64 vector, the names as tuples of str
     (default feature names ``x0, x1, ...``).
     """
-    if not isinstance(net, Network):
-        raise InvalidValueError(f"{who}: net must be a relucid.Network; got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"{who}: layer {i} has activation {layer.activation!r}; explanations need a piecewise-linear "
-                "network (relu, leaky_relu and identity layers only)"
-            )
+    check_piecewise_linear(net, who=who, purpose="an explanation")
     if net.output_dim < 2:
         raise InvalidValueError(f"{who}: the network has {net.output_dim} output; explanations compare classes (>= 2 outputs)")
     try:
@@ -143,14 +136,11 @@ def check_inputs(who: str, net, x, feature_names, class_names, domain):
         class_names = tuple(str(s) for s in class_names)
         if len(class_names) != net.output_dim:
             raise ShapeError(f"{who}: class_names has {len(class_names)} names but the network has {net.output_dim} outputs")
+    domain = as_domain(domain, net.input_dim, who=who)
     if domain is not None:
-        if not isinstance(domain, Polyhedron):
-            raise InvalidValueError(f"{who}: domain must be a relucid.Polyhedron (e.g. rl.Box(lo, hi)); got {type(domain).__name__}")
-        if domain.dim != net.input_dim:
-            raise ShapeError(f"{who}: domain has dimension {domain.dim} but the network takes {net.input_dim} inputs")
         if not domain.contains(x):
             raise InvalidValueError(f"{who}: x lies outside the domain")
-    return x, names, class_names
+    return x, names, class_names, domain
 
 
 def ties_at(y: np.ndarray, c: int) -> tuple:

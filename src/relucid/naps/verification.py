@@ -52,7 +52,8 @@ import numpy as np
 
 from ..errors import InvalidValueError
 from ..geometry import Box
-from ..network import Network
+from ..geometry.domain import as_domain
+from ..network import Network, check_piecewise_linear
 from ..parallel import run_all
 from .crosscheck import CrossCheck, cross_check
 from .engine import Shared, confirmed, decide, everything, polish, row, violation
@@ -376,21 +377,14 @@ def _join(*notes) -> str | None:
 
 
 def _domain_box(net: Network, domain, who: str):
-    if not isinstance(net, Network):
-        raise InvalidValueError(f"{who}: expects a relucid.Network; got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(f"{who}: layer {i} is {layer.activation}; NAP verification needs relu, leaky_relu and identity layers")
+    check_piecewise_linear(net, who=who, purpose="NAP verification")
     if domain is None:
         return np.zeros(net.input_dim), np.ones(net.input_dim)
+    domain = as_domain(domain, net.input_dim, who=who, bounded=True)
     if not isinstance(domain, Box):
-        raise InvalidValueError(f"{who}: domain must be a relucid.Box; got {type(domain).__name__}")
-    if domain.dim != net.input_dim:
-        raise InvalidValueError(f"{who}: the domain has dimension {domain.dim} but the network takes {net.input_dim} inputs")
-    lo, hi = np.array(domain.lo, dtype=float), np.array(domain.hi, dtype=float)
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise InvalidValueError(f"{who}: the domain must be bounded")
-    return lo, hi
+        raise InvalidValueError(f"{who}: the domain must be a relucid.Box (NAP queries bound inputs by a box); "
+                                f"got {type(domain).__name__}")
+    return np.array(domain.lo, dtype=float), np.array(domain.hi, dtype=float)
 
 
 def _label_and_competitors(net, nap, label, competitors, who):
