@@ -281,7 +281,7 @@ def test_other_refusals():
         rl.verify(rl.Network([rl.Dense(np.eye(2), [0.0, 0.0], "relu"), rl.Dense([[1.0, 1.0]], [0.0])]),
                   rl.Polyhedron([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], [1.0, 1.0, 1.0]), prop)
     for bad in (0, -1.0):
-        with pytest.raises(InvalidValueError, match="timeout must be a positive number"):
+        with pytest.raises(InvalidValueError, match="timeout must be a positive"):
             rl.verify(net, box, prop, timeout=bad)
     with pytest.raises(InvalidValueError, match="method must be one of"):
         rl.verify(net, box, prop, method="bab")

@@ -148,11 +148,16 @@ def test_no_output_constraint_means_every_output_violates():
     assert prop.holds_at([[0.0, 0.0]]).tolist() == [False]
 
 
-def test_strict_input_constraints_are_closed_with_a_warning():
+def test_strict_input_constraints_are_kept():
+    from relucid.verify.query import StrictPolyhedron
+
     text = HEADER.replace("(<= X_0 1)", "(< X_0 1)")
-    with pytest.warns(UserWarning, match="read as non-strict"):
-        box, _ = parse_vnnlib(text)
-    assert box.hi[0] == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        poly, _ = parse_vnnlib(text)
+    assert isinstance(poly, StrictPolyhedron)
+    assert poly.bounding_box()[1][0] == 1.0  # the closure
+    assert poly.strict.tolist() == [r[0] == 1.0 and b == 1.0 for r, b in zip(poly.A, poly.b)]
 
 
 # -- refusals: one line, naming file:line ------------------------------------------------------

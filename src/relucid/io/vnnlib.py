@@ -9,7 +9,10 @@ the asserted set = the property is violated; ``unsat`` = the property holds).
 * the **input set**: a :class:`~relucid.geometry.Box` when every input
   constraint is a bound on one variable, a :class:`~relucid.geometry.Polyhedron`
   for general linear constraints, a :class:`~relucid.geometry.PolyUnion` when the
-  input constraints contain a disjunction (ACAS Xu property 6);
+  input constraints contain a disjunction (ACAS Xu property 6); a
+  :class:`~relucid.verify.query.StrictPolyhedron` when an input constraint is
+  strict (``<``, ``>``): verification proves over its closure and reports
+  only counterexamples that satisfy the strict rows strictly;
 * the **property**: an :class:`~relucid.verify.properties.OutputAvoids` whose
   disjuncts are the output constraints in disjunctive normal form, one
   :class:`~relucid.verify.properties.Conjunction` ``C y <= d`` each, with ``<``
@@ -20,7 +23,9 @@ X_i Real)``, ``(assert F)`` where ``F`` is built from ``and``, ``or`` and the
 comparisons ``<=``, ``>=``, ``<``, ``>``, ``=`` (chains allowed) between linear
 terms: numbers (``0.5``, ``-0.5``, ``1e-3``, ``(- 0.5)``), variables,
 ``(+ …)``, ``(- …)``, ``(* c …)`` with at most one non-constant factor and
-``(/ t c)`` by a non-zero constant. Everything else is refused with a
+``(/ t c)`` by a non-zero constant. Constants are folded in float64; a
+number, coefficient or bound that overflows (``inf``, ``NaN``) or underflows
+to 0 is refused. Everything else is refused with a
 :class:`VnnlibError` whose one-line message starts with ``file:line:``.
 See ``docs/vnnlib.md``.
 """
@@ -28,7 +33,6 @@ See ``docs/vnnlib.md``.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -150,7 +154,6 @@ class _Parser:
         self.source = source
         self.vars: dict[str, _Var] = {}
         self.order = 0  # index of the command being read
-        self.strict_input = False
 
     def error(self, line: int, cause: str) -> VnnlibError:
         return VnnlibError(f"{self.source}:{line}: {cause}")
@@ -185,10 +188,6 @@ class _Parser:
         in_pieces = self.expand(common_in, multi_in)
         out_pieces = self.expand(common_out, multi_out)
         input_set = self.input_set(in_pieces, n_in)
-        if self.strict_input:
-            warnings.warn(
-                f"{self.source}: strict input constraints (< or >) are read as non-strict: "
-                "the input set is closed", stacklevel=3)
         return input_set, self.output_property(out_pieces, n_out)
 
     # -- tokens and s-expressions ------------------------------------------------
@@ -287,6 +286,10 @@ class _Parser:
             coefs[v] = coefs.get(v, 0.0) - c
         coefs = {v: c for v, c in coefs.items() if c != 0.0}
         const = a[1] - b[1]  # a - b = coefs . v + const
+        values = [*coefs.values(), const]
+        if not all(np.isfinite(v) for v in values):
+            raise self.error(op.line, f"'{op.text}' overflows float64 when its sides are subtracted "
+                                      f"(a coefficient or constant becomes {_first_bad(values)}); rescale the constraint")
         kinds = {v.kind for v in coefs}
         if len(kinds) > 1:
             names = sorted(f"{v.kind}_{v.index}" for v in coefs)
@@ -315,6 +318,8 @@ class _Parser:
                 value = float(t)
                 if not np.isfinite(value):
                     raise self.error(node.line, f"number {t} is out of the float64 range")
+                if value == 0.0 and re.search(r"[1-9]", t.split("e")[0].split("E")[0]):
+                    raise self.error(node.line, f"number {t} is too small for float64 (it would read as 0)")
                 return {}, value
             if _VARIABLE.fullmatch(t):
                 raise self.error(node.line, f"undeclared variable {t}")
@@ -324,13 +329,13 @@ class _Parser:
         if op.text == "+":
             if not args:
                 raise self.error(op.line, "'+' needs at least one argument")
-            return _sum(args, [1.0] * len(args))
+            return self.folded(op, _sum(args, [1.0] * len(args)))
         if op.text == "-":
             if not args:
                 raise self.error(op.line, "'-' needs at least one argument")
             if len(args) == 1:
                 return _sum(args, [-1.0])
-            return _sum(args, [1.0] + [-1.0] * (len(args) - 1))
+            return self.folded(op, _sum(args, [1.0] + [-1.0] * (len(args) - 1)))
         if op.text == "*":
             if not args:
                 raise self.error(op.line, "'*' needs at least one argument")
@@ -342,9 +347,10 @@ class _Parser:
                 if not a[0]:
                     scale *= a[1]
             if not variable:
-                return {}, scale
+                return self.folded(op, ({}, scale), [a[1] for a in args])
             coefs, const = variable[0]
-            return {v: c * scale for v, c in coefs.items()}, const * scale
+            return self.folded(op, ({v: c * scale for v, c in coefs.items()}, const * scale),
+                               [a[1] for a in args if not a[0]], (coefs, const))
         if op.text == "/":
             if len(args) < 2:
                 raise self.error(op.line, "'/' needs at least two arguments")
@@ -354,11 +360,37 @@ class _Parser:
             for a in args[1:]:
                 if a[1] == 0.0:
                     raise self.error(op.line, "division by zero")
+                before = (coefs, const)
                 coefs = {v: c / a[1] for v, c in coefs.items()}
                 const /= a[1]
+                self.folded(op, (coefs, const), [a[1]], before)
             return coefs, const
         raise self.error(op.line, f"unsupported operator or function {op.text!r} in a term "
                                   "(supported: +, -, * and / by constants)")
+
+    def folded(self, op: _Atom, term, factors=(), before=None):
+        """``term`` after folding constants at ``op``, refused when float64 could not hold it.
+
+        Overflow (``inf``, or ``NaN`` from ``inf - inf``) and underflow (a
+        product or quotient of non-zero numbers that rounds to 0) would
+        silently change or drop the constraint.
+        """
+        coefs, const = term
+        values = [*coefs.values(), const]
+        if not all(np.isfinite(v) for v in values):
+            raise self.error(op.line, f"'{op.text}' overflows float64 when its constants are folded "
+                                      f"(a coefficient or constant becomes {_first_bad(values)}); rescale the constraint")
+        if not factors or any(f == 0.0 for f in factors):
+            return coefs, const  # a sum, or a product with a zero factor: a 0 here is exact
+        if before is None and not coefs and const == 0.0:
+            raise self.error(op.line, f"'{op.text}' underflows float64: a product of non-zero constants is 0")
+        if before is not None:
+            old_coefs, old_const = before
+            lost = [v for v, c in old_coefs.items() if c != 0.0 and coefs.get(v, 0.0) == 0.0]
+            if lost or (old_const != 0.0 and const == 0.0):
+                raise self.error(op.line, f"'{op.text}' underflows float64: a non-zero coefficient or constant "
+                                          "becomes 0 when its constants are folded; rescale the constraint")
+        return coefs, const
 
     def head(self, node: _List, what: str) -> _Atom:
         if not node.items:
@@ -410,13 +442,16 @@ class _Parser:
         return PolyUnion(sets, dim=n)
 
     def input_piece(self, rows: list[_Row], n: int):
-        self.strict_input = self.strict_input or any(r.strict for r in rows)
+        strict = np.array([r.strict for r in rows], dtype=bool)
         if all(len(r.coefs) == 1 for r in rows):
             lo = np.full(n, -np.inf)
             hi = np.full(n, np.inf)
             for r in rows:
                 ((v, c),) = r.coefs.items()
                 bound = r.rhs / c
+                if not np.isfinite(bound) or (bound == 0.0 and r.rhs != 0.0):
+                    raise self.error(r.line, f"the bound on X_{v.index} ({r.rhs!r} / {c!r}) is out of the "
+                                             "float64 range; rescale the constraint")
                 if c > 0:
                     hi[v.index] = min(hi[v.index], bound)
                 else:
@@ -427,8 +462,12 @@ class _Parser:
                     var = self.vars[f"X_{i}"]
                     raise self.error(var.line, f"X_{i} has no {side} bound; every input needs a lower and an "
                                                "upper bound (or give general linear input constraints)")
-            if (lo <= hi).all():
+            if (lo <= hi).all() and not strict.any():
                 return Box(lo, hi)
+        if strict.any():
+            from ..verify.query import StrictPolyhedron  # lazy: verify builds on io
+
+            return StrictPolyhedron(*_matrix(rows, n), strict)
         return Polyhedron(*_matrix(rows, n))
 
     def output_property(self, pieces: list[list[_Row]], n: int):
@@ -436,8 +475,8 @@ class _Parser:
 
         disjuncts = []
         for rows in pieces:
-            C, d = _matrix(rows, n)
-            disjuncts.append(Conjunction(C, d, np.array([r.strict for r in rows], dtype=bool)))
+            C, d = _matrix(rows, n)  # every number checked finite while folding
+            disjuncts.append(Conjunction._checked(C, d, np.array([r.strict for r in rows], dtype=bool)))
         name = self.source if self.source.startswith("<") else Path(self.source).name
         return OutputAvoids(tuple(disjuncts), description=f"VNN-LIB {name}")
 
@@ -472,6 +511,10 @@ def _product(left, right, too_many):
             return left
         return [d + right[0] for d in left]
     return [a + b for a in left for b in right]
+
+
+def _first_bad(values) -> str:
+    return next(repr(float(v)) for v in values if not np.isfinite(v))
 
 
 def _row_key(r: _Row):

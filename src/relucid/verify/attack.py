@@ -14,14 +14,21 @@ from __future__ import annotations
 import numpy as np
 
 from .confirm import confirm
-from .query import Query
+from .query import Query, disjunct_margins
 
 #: Uniform samples drawn from the input box.
 N_SAMPLES = 2048
+#: Samples times property rows checked at most (fewer samples for properties of many rows) ...
+SAMPLE_ENTRIES = 1 << 22
+#: ... but never fewer samples than this.
+MIN_SAMPLES = 64
 #: Starting points for gradient descent (the best samples for each disjunct).
 N_STARTS = 64
 #: Gradient steps per start (the step size follows a cosine schedule).
 N_STEPS = 100
+#: With more disjuncts than this, the targeted descent aims only at the ones
+#: whose best sample is closest (2 starts each).
+MAX_TARGETS = N_STARTS // 2
 #: Gradient steps per open box in input splitting.
 BOX_STEPS = 8
 
@@ -29,23 +36,40 @@ BOX_STEPS = 8
 def attack(q: Query, rng: np.random.Generator) -> np.ndarray | None:
     """A confirmed counterexample found by sampling and PGD, or None."""
     n = q.net.input_dim
-    corners = np.where(rng.random((N_SAMPLES // 2, n)) < 0.5, q.lo, q.hi)
-    X = np.vstack([(q.lo + q.hi) / 2, rng.uniform(q.lo, q.hi, size=(N_SAMPLES // 2, n)), corners])
+    # Fewer samples when the property has very many rows: every sample is checked against all of them.
+    half = int(np.clip(SAMPLE_ENTRIES // max(q.rows.C.shape[0], 1), MIN_SAMPLES, N_SAMPLES)) // 2
+    corners = np.where(rng.random((half, n)) < 0.5, q.lo, q.hi)
+    X = np.vstack([(q.lo + q.hi) / 2, rng.uniform(q.lo, q.hi, size=(half, n)), corners])
     if q.A.shape[0]:
         X = X[(X @ q.A.T <= q.b).all(axis=1)]
         if X.shape[0] == 0:
             return None
     q.count("attack_points", X.shape[0])
     found = _first_confirmed(q, X)
-    if found is not None:
+    if found is not None or q.expired():
         return found
-    # Targeted descent: for each disjunct, the best starts for *that* disjunct.
+    # Targeted descent: for each disjunct, the best starts for *that* disjunct;
+    # with many disjuncts, only the MAX_TARGETS whose best sample is closest.
     K = len(q.disjuncts)
     per = max(2, N_STARTS // K) if K > 1 else N_STARTS
+    _, Y, penalty = _forward(q, X)
+    if K > MAX_TARGETS:
+        best = np.full(K, np.inf)
+        R = q.rows
+        step = R.chunk(X.shape[0])
+        for i in range(0, X.shape[0], step):
+            seg = R.segment_max(R.margins(Y[i:i + step])) + penalty[i:i + step, None]
+            best = np.minimum(best, seg.min(axis=0))
+            if q.expired():
+                return None
+        targets = np.sort(np.argpartition(best, MAX_TARGETS - 1)[:MAX_TARGETS])
+    else:
+        targets = np.arange(K)
+    sub, order = q.rows.subset(targets)
+    S = sub.segment_max(sub.margins(Y)) + penalty[:, None]  # (n, len(order))
     starts, target = [], []
-    for k in range(K):
-        score, _ = _score_and_grad(q, X, need_grad=False, only=k)
-        starts.append(X[np.argsort(score)[:per]])
+    for j, k in enumerate(order):
+        starts.append(X[np.argsort(S[:, j])[:per]])
         target.append(np.full(min(per, X.shape[0]), k))
     x, target = np.vstack(starts), np.concatenate(target)
     step0 = (q.hi - q.lo) / 4
@@ -89,6 +113,8 @@ def lp_guided_attack(q: Query, layer_bounds: list, active) -> np.ndarray | None:
         target = np.full(len(x), k)
         best, best_score = x[0], np.inf
         for t in range(N_STEPS):
+            if q.expired():
+                return None
             score, g = _score_and_grad(q, x, need_grad=True, only=target)
             i = int(np.argmin(score))
             if score[i] < best_score:
@@ -129,37 +155,53 @@ def _first_confirmed(q: Query, X) -> np.ndarray | None:
         return X[hit[0]].copy()
     score, _ = _score_and_grad(q, X, need_grad=False)
     for i in np.flatnonzero(score <= 0)[:4]:
-        y = confirm(q, X[i], only=int(np.argmin([c.margins(q.net(X[i])).max() for c in q.disjuncts])))
+        if q.expired():
+            return None
+        k = int(np.argmin(disjunct_margins(q, q.net(X[i]))[0]))
+        y = confirm(q, X[i], only=k)
         if y is not None:
             return y
     return None
 
 
-def _score_and_grad(q: Query, X, need_grad: bool, only=None):
-    """Score (n,) and its gradient with respect to the inputs (n, n_in).
-
-    ``only``: a disjunct index, or one per point (targeted); default the best disjunct.
-    """
-    net = q.net
+def _forward(q: Query, X):
+    """Pre-activations per layer, the outputs, and the penalty for broken fixed phases (n,)."""
     pres, H = [], X
     penalty = np.zeros(X.shape[0])
-    for k, layer in enumerate(net.layers):
+    for k, layer in enumerate(q.net.layers):
         Z = layer.preactivation(H)
         pres.append(Z)
         ph = q.phases.get(k)
         if ph is not None:
             penalty += np.where(ph == 1, np.maximum(-Z, 0), 0).sum(1) + np.where(ph == 0, np.maximum(Z, 0), 0).sum(1)
         H = layer.activate(Z)
-    Y = H
-    best = np.full(X.shape[0], np.inf)
+    return pres, H, penalty
+
+
+def _score_and_grad(q: Query, X, need_grad: bool, only=None):
+    """Score (n,) and its gradient with respect to the inputs (n, n_in).
+
+    ``only``: a disjunct index, or one per point (targeted); default the best
+    disjunct. Vectorised over the disjuncts' stacked rows, in blocks of points.
+    """
+    net = q.net
+    pres, Y, penalty = _forward(q, X)
+    n = X.shape[0]
+    R = q.rows
+    if only is not None:  # only the rows of the targeted disjuncts
+        kk = np.broadcast_to(np.asarray(only, dtype=np.intp), (n,))
+        R, order = R.subset(kk)
+        kk = np.searchsorted(order, kk)
+    best = np.empty(n)
     grad_y = np.zeros_like(Y)
-    for k, conj in enumerate(q.disjuncts):
-        M = conj.margins(Y)
-        i = M.argmax(axis=1)
-        m = M[np.arange(len(i)), i]
-        better = m < best if only is None else np.broadcast_to(np.asarray(only) == k, m.shape)
-        best = np.where(better, m, best)
-        grad_y[better] = conj.C[i[better]]
+    step = R.chunk(n)
+    for i in range(0, n, step):
+        M = R.margins(Y[i:i + step])
+        k = R.segment_max(M).argmin(axis=1) if only is None else kk[i:i + step]
+        Mk = np.where(R.owner[None, :] == k[:, None], M, -np.inf)
+        r = Mk.argmax(axis=1)
+        best[i:i + step] = Mk[np.arange(len(r)), r]
+        grad_y[i:i + step] = R.C[r]
     score = best + penalty
     if not need_grad:
         return score, None

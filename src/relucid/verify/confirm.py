@@ -6,7 +6,8 @@ with closures (a neuron fixed on is ``z >= 0`` to them, a strict violation
 :meth:`Query.check_points` passes it with exact float64 comparisons. When it
 fails, one repair is tried: inside the linear region of the candidate's own
 activation pattern (fixed phases kept), an LP maximises a common slack ``s``
-on the strict constraints (on-neurons, strict violation rows) and, in a first
+on the strict constraints (on-neurons, strict violation rows, strict input
+rows) and, in a first
 attempt, on all of them; a point with ``s > 0`` is re-checked the same way.
 No tolerance is ever used to *accept* a point.
 """
@@ -17,7 +18,10 @@ import numpy as np
 
 from ..geometry.lp import solve_lp
 from ..regions.region import _region_rows
-from .query import Query
+from .query import Query, disjunct_margins
+
+#: Without ``only``, the repair is tried for at most this many disjuncts (the nearest first).
+MAX_REPAIRS = 8
 
 
 def confirm(q: Query, x, only: int | None = None) -> np.ndarray | None:
@@ -30,27 +34,39 @@ def confirm(q: Query, x, only: int | None = None) -> np.ndarray | None:
     if q.check_points(x)[0] >= 0:
         return x
     if only is None:
-        y = q.net(x)
-        order = np.argsort([conj.margins(y).max() for conj in q.disjuncts])
+        order = np.argsort(disjunct_margins(q, q.net(x))[0], kind="stable")[:MAX_REPAIRS]
     else:
         order = [only]
+    pre = q.net.preactivations(x[None])
+    near_tie = any((np.abs(pre[layer][0]) <= TIE_TOL * (1 + np.abs(pre[layer][0]).max())).any()
+                   for layer in q.net.pattern_layers)
+    # (slack on every row, ties off): ties off tries the region where every
+    # neuron within TIE_TOL of 0 is off (a tie at 0 is off), for a violation
+    # reached only on the boundary of the candidate's region (a tie y_j = y_c).
+    variants = [(True, False), (False, False)] + ([(False, True)] if near_tie else [])
     for k in order:
         if q.expired():
             return None
         q.count("repair_lps")
-        for slack_all in (True, False):
-            y = _repair(q, x, k, slack_all)
+        for slack_all, ties_off in variants:
+            y = _repair(q, x, k, slack_all, ties_off)
             if y is not None and q.check_points(y)[0] >= 0:
                 return y
     return None
 
 
-def _repair(q: Query, x, k: int, slack_all: bool):
+#: Pre-activations within this (relative to the layer's largest) of 0 count as ties in the repair.
+TIE_TOL = 1e-6
+
+
+def _repair(q: Query, x, k: int, slack_all: bool, ties_off: bool = False):
     net = q.net
     pre = net.preactivations(x[None])
     phases = {}
     for layer in net.pattern_layers:
-        ph = (pre[layer][0] > 0).astype(np.int8)
+        z = pre[layer][0]
+        on = z > TIE_TOL * (1 + np.abs(z).max()) if ties_off else z > 0
+        ph = on.astype(np.int8)
         fixed = q.phases.get(layer)
         if fixed is not None:
             ph = np.where(fixed >= 0, fixed, ph).astype(np.int8)
@@ -62,7 +78,7 @@ def _repair(q: Query, x, k: int, slack_all: bool):
     b_out = conj.d - conj.C @ c
     A = np.vstack([A_reg, A_out, q.A])
     b = np.concatenate([b_reg, b_out, q.b])
-    strict = np.concatenate([on_rows, conj.strict, np.zeros(q.A.shape[0], bool)])
+    strict = np.concatenate([on_rows, conj.strict, q.strict_rows])
     weight = strict | slack_all
     norms = np.linalg.norm(A, axis=1)
     n = net.input_dim

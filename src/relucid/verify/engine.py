@@ -34,14 +34,15 @@ import numpy as np
 
 from ..bounds import input_box, pattern_phases
 from ..bounds.deeppoly import deeppoly_bounds
+from ..deadline import Deadline
 from ..errors import InvalidValueError
 from ..geometry import Box
 from ..network import Network
 from .attack import attack, lp_guided_attack
 from .input_split import input_split_search
 from .milp import milp_search
-from .properties import Property
-from .query import Query, input_pieces
+from .properties import Conjunction, Property
+from .query import Query, StrictPolyhedron, input_pieces
 from .result import Result
 from .tighten import tighten_bounds
 
@@ -114,9 +115,7 @@ def verify(
     ('falsified', True)
     """
     t0 = time.monotonic()
-    deadline = np.inf if timeout is None else t0 + float(timeout)
-    if timeout is not None and not float(timeout) > 0:
-        raise InvalidValueError(f"verify: timeout must be a positive number of seconds; got {timeout!r}")
+    deadline = Deadline.after(timeout, who="verify")
     if method not in METHODS:
         raise InvalidValueError(f"verify: method must be one of {METHODS}; got {method!r}")
     _check_network(net)
@@ -124,6 +123,7 @@ def verify(
         raise InvalidValueError(f"verify: prop must be a relucid property (ClassWins, OutputIn, OutputAvoids); got {type(prop).__name__}")
     disjuncts = prop.violations(net.output_dim)
     prop.check(net.output_dim)
+    disjuncts = _no_empty_disjuncts(disjuncts, net.output_dim)
     phases = pattern_phases(net, pattern)
     pieces = input_pieces(input_set, net.input_dim, "verify")
     if not pieces:
@@ -138,28 +138,39 @@ def verify(
     return _combine(results, len(pieces), time.monotonic() - t0)
 
 
+def _no_empty_disjuncts(disjuncts, n_out: int) -> tuple:
+    """A disjunct without rows (``(assert true)``, outputs never constrained) holds everywhere:
+    written as the row ``0 y <= 0`` so that every stage handles it (every output violates it)."""
+    return tuple(c if len(c) else Conjunction(np.zeros((1, n_out)), [0.0]) for c in disjuncts)
+
+
 def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress, device) -> Result:
     lo, hi = input_box(net, piece)
     if lo is None:
         return Result("proved", method="empty-input", note="the input set is empty: the property holds vacuously")
+    _check_range(lo, hi)
     A = np.zeros((0, net.input_dim)) if isinstance(piece, Box) else np.asarray(piece.A)
     b = np.zeros(0) if isinstance(piece, Box) else np.asarray(piece.b)
-    q = Query(net, lo, hi, A, b, phases, disjuncts, deadline)
+    strict_in = np.asarray(piece.strict) if isinstance(piece, StrictPolyhedron) else None
+    q = Query(net, lo, hi, A, b, phases, disjuncts, deadline.at, strict_rows=strict_in)
     q.stats["disjuncts"] = len(disjuncts)
     if not disjuncts:
         return Result("proved", method="trivial", note="the property has no violation set", stats=q.stats)
     # One DeepPoly pass first: it costs about one batch of the attack's
     # forward passes and closes easy queries before any search.
-    S, s, strict, owner = q.spec()
-    out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=(S, s))
+    S, d, strict = q.rows.distinct  # each distinct row bounded once
+    out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=(S, -d))
+    _check_bounds(out)
     if out.infeasible[0]:
         return Result("proved", method="bounds", stats=q.stats,
                       note="no input of the set follows the pattern: the property holds vacuously")
-    safe = np.where(strict, out.spec_lower[0] >= 0, out.spec_lower[0] > 0)
-    active = np.array([not safe[owner == k].any() for k in range(len(disjuncts))])
+    safe = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)
+    active = ~q.rows.segment_any(q.rows.expand(safe))[0]
     q.stats["open_after_bounds"] = int(active.sum())
     if not active.any():
         return Result("proved", method="bounds", stats=q.stats)
+    if q.expired():
+        return Result("unknown", method="bounds", note="timeout", stats=q.stats)
     if attack_first:
         x = attack(q, np.random.default_rng(seed))
         if x is not None:
@@ -186,18 +197,87 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
             return _falsified(q, x, "lp-attack")
         status, x, note = milp_search(q, layers, active)
         name = "milp"
+    if status == "unknown" and note != "timeout" and not q.expired():
+        # The complete search stopped without a verdict (a candidate that did
+        # not survive the exact check): spend the time left on the searches
+        # not tried yet before answering "unknown".
+        if use_split:
+            layers = [(L[0], U[0]) for L, U in out.layers]
+        x = _last_resort(q, layers, active, tried_attack=attack_first, tried_lp=attack_first and not use_split,
+                         seed=seed)
+        if x is not None:
+            return _falsified(q, x, name + "+attack")
     if status == "falsified":
         return _falsified(q, x, name)
+    if status == "unknown" and q.strict_rows.any() and note != "timeout":
+        note = (f"{note}; the input set has strict constraints (< or >) and no point strictly inside them "
+                "was found" if note else "the input set has strict constraints (< or >) and no point "
+                "strictly inside them was found")
     return Result(status, method=name, note=note, stats=q.stats)
 
 
+def _last_resort(q: Query, layers, active, *, tried_attack: bool, tried_lp: bool, seed: int):
+    """Sampling and descent, then the LP-guided descent, where not run before: a counterexample or None."""
+    x = None
+    if not tried_attack:
+        x = attack(q, np.random.default_rng(seed + 1))
+    if x is None and not tried_lp and not q.expired():
+        x = lp_guided_attack(q, layers, active)
+    return x
+
+
 def _falsified(q: Query, x, method: str) -> Result:
+    x = np.asarray(x, dtype=np.float64)
     k = int(q.check_points(x)[0])
     assert k >= 0, "internal error: an unconfirmed counterexample reached the result"
-    return Result("falsified", counterexample=x, output=q.net(x), method=method, violated=k, stats=q.stats)
+    x32 = float32_witness(q, x)
+    note = None
+    if x32 is not None:
+        x, k = x32, int(q.check_points(x32)[0])
+    else:
+        note = ("no float32 point near the counterexample is one (VNN-COMP replays witnesses in float32); "
+                "the float64 counterexample is reported")
+    q.stats["float32_witness"] = x32 is not None
+    return Result("falsified", counterexample=x, output=q.net(x), method=method, note=note, violated=k, stats=q.stats)
+
+
+#: Steps (as fractions of the way to the input box's centre) tried to find a float32 witness.
+FLOAT32_STEPS = (0.0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+
+
+def float32_witness(q: Query, x) -> np.ndarray | None:
+    """A counterexample near ``x`` whose entries are float32 numbers (so a float32 cast keeps it), or None.
+
+    VNN-COMP reads a witness into float32; a float64 point on the edge of the
+    input box can round outside it. Candidates: ``x`` rounded to float32 and
+    moved inside the box's float32 range, then points a little way towards
+    the box's centre, rounded the same way; the first that passes the exact
+    check (:meth:`Query.check_points`) is returned.
+    """
+    lo32 = _float32_above(q.lo)
+    hi32 = -_float32_above(-q.hi)
+    if (lo32 > hi32).any():
+        return None
+    centre = (q.lo + q.hi) / 2
+    cands = np.array([np.clip((x + t * (centre - x)).astype(np.float32), lo32, hi32) for t in FLOAT32_STEPS],
+                     dtype=np.float64)
+    hit = np.flatnonzero(q.check_points(cands) >= 0)
+    return cands[hit[0]].copy() if hit.size else None
+
+
+def _float32_above(v) -> np.ndarray:
+    """The smallest float32 numbers ``>= v`` (as float32)."""
+    with np.errstate(over="ignore"):
+        f = np.asarray(v, dtype=np.float64).astype(np.float32)
+    return np.where(f.astype(np.float64) < v, np.nextafter(f, np.float32(np.inf)), f)
 
 
 def _combine(results: list, n_pieces: int, elapsed: float) -> Result:
+    """One result for the pieces: the last one decides (every earlier piece was proved).
+
+    Its note is the last piece's own; a proof of several pieces keeps the
+    distinct notes of its pieces, each naming its piece.
+    """
     last = results[-1]
     if n_pieces > 1:
         stats = dict(last.stats)
@@ -206,12 +286,40 @@ def _combine(results: list, n_pieces: int, elapsed: float) -> Result:
     else:
         stats = last.stats
     status = last.status
-    notes = [r.note for r in results if r.note]
-    note = notes[-1] if notes else None
     if status == "proved" and n_pieces > 1:
         methods = sorted({r.method for r in results})
-        return Result("proved", time=elapsed, method="+".join(methods), note=note, stats=stats)
+        notes = [f"piece {i}: {r.note}" for i, r in enumerate(results) if r.note]
+        return Result("proved", time=elapsed, method="+".join(methods), note="; ".join(notes) or None, stats=stats)
+    note = last.note
+    if n_pieces > 1 and note:
+        note = f"piece {len(results) - 1}: {note}"
     return Result(status, last.counterexample, last.output, elapsed, "relucid", last.method, note, last.violated, stats)
+
+
+def _check_range(lo, hi) -> None:
+    """Refuse an input box whose widths overflow float64 (e.g. ``±1.7e308``): no arithmetic on it is exact."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        width = hi - lo
+    bad = np.flatnonzero(~np.isfinite(width) | ~np.isfinite(lo + hi))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidValueError(
+            f"verify: the input set is too wide for float64 arithmetic in dimension {i} "
+            f"([{lo[i]:.6g}, {hi[i]:.6g}]: its width overflows); rescale the inputs"
+        )
+
+
+def _check_bounds(out) -> None:
+    """Refuse a query whose bounds overflow float64 (inf or NaN): the network's outputs are not representable."""
+    for k, (L, U) in enumerate(out.layers):
+        if not (np.isfinite(L).all() and np.isfinite(U).all()):
+            raise InvalidValueError(
+                f"verify: the bounds of layer {k} overflow float64 over the input set (inf or NaN); "
+                "rescale the inputs or the weights"
+            )
+    if out.spec_lower is not None and np.isnan(out.spec_lower).any():
+        raise InvalidValueError("verify: the bounds of the property's rows overflow float64 over the input set (NaN); "
+                                "rescale the inputs, the weights or the property")
 
 
 def _check_network(net: Network) -> None:

@@ -30,6 +30,7 @@ decides it exactly; so the search is complete.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -55,6 +56,11 @@ LOOKAHEAD = 3
 #: The first pass (smear splitting) gets this share of the time, at most FIRST_PASS_SECONDS.
 FIRST_PASS_SHARE = 0.5
 FIRST_PASS_SECONDS = 30.0
+#: Open disjuncts per box whose bottleneck corners are tried and whose rows steer the split.
+CAND_DISJUNCTS = 8
+#: Boxes per batch are cut so that the spec's back-substitution (boxes x rows x
+#: widest layer, children of the look-ahead included) stays under this many entries.
+MAX_ENTRIES = 1 << 24
 #: α-CROWN gradient steps on the spec's lower-line slopes per batch (0: plain
 #: CROWN slopes). Off by default: 5 steps sped up some proofs (1_9 prop_2: 6,345
 #: boxes -> 1,321) but the optimised linear bounds, used for contraction, sent
@@ -84,8 +90,13 @@ def input_split_search(q: Query, active0, progress=None, device: str | None = No
 
 
 def _search(q: Query, active0, progress, device, lookahead: int, deadline: float, batch: int):
-    S, s, strict, owner = q.spec()
+    R = q.rows
+    S, s, strict = R.distinct  # DeepPoly bounds each distinct row once
+    s = -s
+    owner = R.owner
+    row_of = (lambda r: r) if R.index is None else (lambda r: R.index[r])  # a row's distinct row
     K = len(q.disjuncts)
+    batch = _batch_size(q, batch, S.shape[0], R.C.shape[0], lookahead)
     lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
     active_q = np.asarray(active0, bool)[None].copy()
     depth_q = np.zeros(1, dtype=int)
@@ -100,51 +111,50 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         if progress is not None:
             progress.update(lo.shape[0])
         out = _bound(q, lo, hi, (S, s), device)
-        safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, m)
-        closed = np.zeros_like(active)
-        for k in range(K):
-            closed[:, k] = safe_row[:, owner == k].any(axis=1)
+        safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, u)
+        closed = R.segment_any(R.expand(safe_row))
         active = active & ~closed & ~out.infeasible[:, None]
         open_box = active.any(axis=1)
         if not open_box.any():
             continue
+        if time.monotonic() >= deadline:
+            return "unknown", None, "timeout"
         idx = np.flatnonzero(open_box)
         lo, hi, active, depth = lo[idx], hi[idx], active[idx], depth[idx]
         # Splitting and candidate corners follow the plain CROWN coefficients
         # (optimised slopes make erratic split scores); the cuts use the best bound.
         split_coef = out.spec_coef if out.plain_coef is None else out.plain_coef
-        coef, lower = split_coef[idx], out.spec_lower[idx]
-        # Candidate points: centres and bottleneck corners.
+        coef, lower = split_coef[idx], R.expand(out.spec_lower[idx])
+        # Per box, the open disjuncts looked at (all of them when there are at
+        # most CAND_DISJUNCTS, else the ones whose tightest row is lowest) and
+        # each one's tightest row.
         tight = np.where(active[:, owner], lower, -np.inf)  # rows of open disjuncts
-        cand = [(lo + hi) / 2]
-        worst_rows = []
-        for k in range(K):
-            rows_k = np.flatnonzero(owner == k)
-            r = rows_k[np.argmax(tight[:, rows_k], axis=1)]
-            worst_rows.append(r)
-            c = coef[np.arange(len(r)), r]
-            cand.append(np.where(c > 0, lo, hi))
-        X = np.vstack(cand)
+        chosen, worst_rows = _tightest(R, tight, active)  # (B, J) each
+        B = len(lo)
+        # Candidate points: centres and, per chosen disjunct, the bottleneck corner.
+        c = coef[np.arange(B)[:, None], row_of(worst_rows)]  # (B, J, n)
+        corners = np.where(c > 0, lo[:, None, :], hi[:, None, :])
+        X = np.vstack([(lo + hi) / 2, corners.transpose(1, 0, 2).reshape(-1, lo.shape[1])])
         q.count("attack_points", X.shape[0])
         hit = np.flatnonzero(q.check_points(X) >= 0)
         if hit.size:
             return "falsified", X[hit[0]].copy(), None
-        # A short descent from each box's bottleneck corner, for its first open disjunct.
-        first = np.argmax(active, axis=1)
-        start = X[(1 + first) * len(lo) + np.arange(len(lo))]
-        x = descend_in_boxes(q, start, lo, hi, first)
+        # A short descent from each box's bottleneck corner, for its first open chosen disjunct.
+        j = np.argmax(np.take_along_axis(active, chosen, axis=1), axis=1)
+        first = chosen[np.arange(B), j]
+        x = descend_in_boxes(q, corners[np.arange(B), j], lo, hi, first)
         if x is not None:
             return "falsified", x, None
         # Shrink each box to the part where a violation can be: the linear
         # lower bounds of the rows of its one open disjunct must be <= 0, and
         # the fixed phases give linear inequalities too (deeppoly cuts=True).
-        cut_c, cut_k = _cuts(out, idx, active, owner)
+        cut_c, cut_k = _cuts(out, idx, active, R, row_of)
         if cut_c.shape[1]:
             lo, hi, empty = contract_boxes(lo, hi, cut_c, cut_k)
             q.count("boxes_emptied", int(empty.sum()))
             keep = ~empty
             lo, hi, active, depth, coef, idx = lo[keep], hi[keep], active[keep], depth[keep], coef[keep], idx[keep]
-            worst_rows = [w[keep] for w in worst_rows]
+            chosen, worst_rows = chosen[keep], worst_rows[keep]
             if not lo.shape[0]:
                 continue
         # Split or hand over to the MILP.
@@ -152,7 +162,9 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
             else np.zeros(len(idx), int)
         to_milp = (depth >= MAX_DEPTH) | (unstable <= MILP_UNSTABLE)
         for i in np.flatnonzero(to_milp):
-            sub = Query(q.net, lo[i], hi[i], q.A, q.b, q.phases, q.disjuncts, min(q.deadline, deadline), q.stats)
+            if time.monotonic() >= deadline:
+                return "unknown", None, "timeout"
+            sub = replace(q, lo=lo[i], hi=hi[i], deadline=min(q.deadline, deadline))
             layers = [(L[idx[i]], U[idx[i]]) for L, U in out.layers]
             status, x, note = milp_search(sub, layers, active[i])
             q.count("milp_boxes")
@@ -164,13 +176,13 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         if not keep.any():
             continue
         lo, hi, active, depth, coef = lo[keep], hi[keep], active[keep], depth[keep], coef[keep]
-        wr = np.stack([w[keep] for w in worst_rows], axis=1)  # (B', K)
-        rowcoef = np.abs(coef[np.arange(len(lo))[:, None], wr])  # (B', K, n)
-        score = (rowcoef * active[:, :, None]).sum(axis=1) * (hi - lo)
+        chosen, wr = chosen[keep], worst_rows[keep]  # (B', J)
+        rowcoef = np.abs(coef[np.arange(len(lo))[:, None], row_of(wr)])  # (B', J, n)
+        score = (rowcoef * np.take_along_axis(active, chosen, axis=1)[:, :, None]).sum(axis=1) * (hi - lo)
         score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
         if lookahead:
             shortlist = np.argsort(-score, axis=1)[:, :lookahead]
-            dim = _lookahead_dims(q, lo, hi, active, (S, s), owner, device, width0, shortlist)
+            dim = _lookahead_dims(q, lo, hi, active, (S, s), device, width0, shortlist)
         else:
             dim = np.argmax(score, axis=1)
         mid = (lo[np.arange(len(dim)), dim] + hi[np.arange(len(dim)), dim]) / 2
@@ -185,7 +197,40 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
     return "proved", None, None
 
 
-def _lookahead_dims(q, lo, hi, active, spec, owner, device, width0, shortlist):
+def _batch_size(q: Query, batch: int, u: int, m: int, lookahead: int) -> int:
+    """``batch``, or fewer boxes when the spec's distinct rows ``u`` times the widest layer
+    (or the ``m`` rows) would pass :data:`MAX_ENTRIES` entries per batch."""
+    width = max([q.net.input_dim] + [layer.weight.shape[0] for layer in q.net.layers])
+    per_box = max(u * width, m, 1) * (1 + 2 * lookahead)
+    return int(max(1, min(batch, MAX_ENTRIES // per_box)))
+
+
+def _tightest(R, tight, active):
+    """Per box, the open disjuncts to look at and each one's tightest row: two (B, J) int arrays.
+
+    ``tight`` (B, m): each row's lower bound, ``-inf`` for rows of closed
+    disjuncts. With at most :data:`CAND_DISJUNCTS` disjuncts, all of them (in
+    order); else the open ones whose tightest row is lowest.
+    """
+    B, K = active.shape
+    seg = R.segment_max(tight)  # (B, K): the tightest row's bound per disjunct
+    if K <= CAND_DISJUNCTS:
+        chosen = np.broadcast_to(np.arange(K), (B, K)).copy()
+    else:
+        key = np.where(active, seg, np.inf)
+        chosen = np.sort(np.argpartition(key, CAND_DISJUNCTS - 1, axis=1)[:, :CAND_DISJUNCTS], axis=1)
+    rows = np.empty(chosen.shape, dtype=np.intp)
+    for j in range(chosen.shape[1]):
+        k = chosen[:, j]
+        mask = R.owner[None, :] == k[:, None]
+        masked = np.where(mask, tight, -np.inf)
+        rows[:, j] = np.argmax(masked, axis=1)
+        none = masked[np.arange(B), rows[:, j]] == -np.inf  # a closed disjunct: its first row
+        rows[none, j] = R.starts[k[none]]
+    return chosen, rows
+
+
+def _lookahead_dims(q, lo, hi, active, spec, device, width0, shortlist):
     """For each box, the input among its ``shortlist`` (B, c) whose bisection closes most."""
     B, n = lo.shape
     rows = np.arange(B)
@@ -202,10 +247,9 @@ def _lookahead_dims(q, lo, hi, active, spec, owner, device, width0, shortlist):
     out = _bound(q, np.vstack(los), np.vstack(his), spec, device)
     q.count("lookahead_boxes", out.spec_lower.shape[0])
     low = out.spec_lower  # (2 n B, m)
-    K = active.shape[1]
     # How far each child is from closing its open disjuncts: the sum over them
     # of the (negative) best row bound; 0 for a child with nothing left open.
-    per_k = np.stack([low[:, owner == k].max(axis=1) for k in range(K)], axis=1)  # (2 n B, K)
+    per_k = q.rows.segment_max(q.rows.expand(low))  # (2 n B, K)
     per_k = np.where(np.tile(active, (2 * n, 1)) & ~out.infeasible[:, None], np.minimum(per_k, 0.0), 0.0)
     child = per_k.sum(axis=1).reshape(2 * n, B)
     score = child[0::2] + child[1::2]  # (n, B): both children of each split
@@ -234,7 +278,7 @@ def _bound(q: Query, lo, hi, spec, device):
     return out
 
 
-def _cuts(out, idx, active, owner):
+def _cuts(out, idx, active, R, row_of):
     """Linear inequalities ``coef @ x + const <= 0`` valid where a violation can be, per open box."""
     coefs, consts = [], []
     if out.cuts is not None and out.cuts[0].shape[1]:
@@ -244,11 +288,16 @@ def _cuts(out, idx, active, owner):
     single = active.sum(axis=1) == 1
     if single.any():
         k = np.argmax(active, axis=1)
-        mask = (owner[None, :] == k[:, None]) & single[:, None]  # (B, m)
-        c = np.where(mask[:, :, None], out.spec_coef[idx], 0.0)
-        d = np.where(mask, out.spec_const[idx], 0.0)
-        coefs.append(c)
-        consts.append(d)
+        width = int(R.counts.max())
+        j = np.arange(width)
+        row = R.starts[k][:, None] + j  # (B, width)
+        valid = (j < R.counts[k][:, None]) & single[:, None]
+        row = row_of(np.where(valid, row, 0))
+        B = len(idx)
+        c = out.spec_coef[idx][np.arange(B)[:, None], row]  # (B, width, n)
+        d = out.spec_const[idx][np.arange(B)[:, None], row]
+        coefs.append(np.where(valid[:, :, None], c, 0.0))
+        consts.append(np.where(valid, d, 0.0))
     if not coefs:
         return np.zeros((len(idx), 0, out.spec_coef.shape[2])), np.zeros((len(idx), 0))
     return np.concatenate(coefs, axis=1), np.concatenate(consts, axis=1)

@@ -41,13 +41,15 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..bounds import pattern_phases
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError, RelucidError
 from ..geometry import Box, Polyhedron
 from ..network import Network
 from ..regions.pattern import Pattern
 from ..tolerances import MEMBERSHIP_TOL
 from .properties import Conjunction, Property
-from .query import input_pieces
+from .query import Query, StrictPolyhedron, input_pieces
 from .result import Result
 
 __all__ = ["MarabouUnavailable", "verify_marabou"]
@@ -135,12 +137,10 @@ def verify_marabou(
     if not isinstance(pattern, Pattern):
         raise InvalidValueError(f"verify_marabou: pattern must be a relucid Pattern; got {type(pattern).__name__}")
     pattern.validate(net)
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise InvalidValueError(f"verify_marabou: timeout must be a positive number of seconds or None; got {timeout!r}")
+    timeout = check_timeout(timeout, who="verify_marabou")
     M = _import_marabou()
 
-    deadline = None if timeout is None else start + float(timeout)
+    deadline = Deadline.after(timeout)
     stats = {"queries": 0, "marabou_time": 0.0, "retries": 0}
     spurious: str | None = None
     trouble: str | None = None  # Marabou ERROR / UNKNOWN answers
@@ -162,15 +162,17 @@ def verify_marabou(
     if not pieces:
         return done("proved", note="the input set is empty")
 
+    phases = pattern_phases(net, pattern)
     for piece in pieces:
         bounds = _input_bounds(piece)
         if bounds is None:  # an empty piece
             continue
+        exact = _exact_check(net, piece, bounds, phases, disjuncts)
         for conj in disjuncts:
             if _trivially_empty(conj):
                 continue
             for attempt, margin in enumerate(_RETRY_MARGINS):
-                left = None if deadline is None else deadline - time.perf_counter()
+                left = deadline.seconds()
                 if left is not None and left <= 0:
                     return done("unknown", note=_join("timeout", spurious, trouble))
                 query = _build_query(M, net, piece, bounds, pattern, conj, margin)
@@ -194,7 +196,7 @@ def verify_marabou(
                     msg = f"Marabou answered {exit_code}" + (f" ({errors})" if errors else "")
                     trouble = trouble or msg
                     break
-                x, why = _check(net, piece, pattern, prop, conj, vals)
+                x, why = _check(net, piece, pattern, prop, conj, vals, exact)
                 if why is None:
                     y = net(x)
                     k = int(prop.violated_by(y)[0])
@@ -409,8 +411,25 @@ def _silenced():
 
 
 # -- checking a counterexample ---------------------------------------------------
-def _check(net: Network, piece: Polyhedron, pattern: Pattern, prop: Property, conj: Conjunction, vals: dict):
-    """``(x, None)`` when Marabou's point is a genuine counterexample, else ``(x or None, reason)``."""
+def _exact_check(net: Network, piece: Polyhedron, bounds, phases: dict, disjuncts) -> Query:
+    """The query whose :meth:`~.query.Query.check_points` accepts a counterexample (the engine's own check)."""
+    lo, hi = bounds
+    if isinstance(piece, Box):
+        A, b = np.zeros((0, net.input_dim)), np.zeros(0)
+    else:
+        A, b = np.asarray(piece.A), np.asarray(piece.b)
+    strict = np.asarray(piece.strict) if isinstance(piece, StrictPolyhedron) else None
+    return Query(net, lo, hi, A, b, phases, tuple(disjuncts), strict_rows=strict)
+
+
+def _check(net: Network, piece: Polyhedron, pattern: Pattern, prop: Property, conj: Conjunction, vals: dict,
+           exact: Query):
+    """``(x, None)`` when Marabou's point is a genuine counterexample, else ``(x or None, reason)``.
+
+    The verdict is :meth:`Query.check_points` (exact float64: inside the input
+    set with strict rows strict, every fixed phase strict, the output in a
+    disjunct); the other tests only say why a point failed.
+    """
     try:
         x = np.array([float(vals[i]) for i in range(net.input_dim)], dtype=np.float64)
     except (KeyError, TypeError, ValueError):
@@ -435,6 +454,9 @@ def _check(net: Network, piece: Polyhedron, pattern: Pattern, prop: Property, co
         if np.isfinite(y).all() and (conj.margins(y)[0] <= _BOUNDARY_TOL * (1 + np.abs(conj.d))).all():
             why += " (it lies on the boundary of the violation set: Marabou decides its closure)"
         return x, why
+    if exact.check_points(x)[0] < 0:
+        return x, (f"the input {_fmt(x)} does not satisfy every input constraint exactly "
+                   "(strict ones strictly; Marabou decides the closure)")
     return x, None
 
 

@@ -113,6 +113,7 @@ class Encoding:
         for i in range(q.A.shape[0]):
             nz = np.flatnonzero(q.A[i])
             add_row(list(nz), list(q.A[i, nz]), -_INF, q.b[i])
+        self.strict_in = (q.A[q.strict_rows], q.b[q.strict_rows])
         self.out_idx, self.out_coef = prev_idx, prev_coef
         self.rows, self.cols, self.vals = rows, cols, vals
         self.row_lo, self.row_hi = rlo, rhi
@@ -139,9 +140,16 @@ class Encoding:
         """
         M = self.matrix()
         rows = np.array([np.append(self.expression(c), 1.0) for c in conj.C])
+        # Strict input rows a x < b get the margin too (a x + t <= b): the search prefers inner points.
+        A_in, b_in = self.strict_in
+        if A_in.shape[0]:
+            rows_in = np.zeros((A_in.shape[0], M.shape[1] + 1))
+            rows_in[:, :self.n_in] = A_in
+            rows_in[:, -1] = 1.0
+            rows = np.vstack([rows, rows_in])
         A = sp.vstack([sp.hstack([M, sp.csr_matrix((M.shape[0], 1))]), sp.csr_matrix(rows)], format="csr")
-        row_lo = np.append(self.row_lo, np.full(len(conj), -_INF))
-        row_hi = np.append(self.row_hi, conj.d)
+        row_lo = np.append(self.row_lo, np.full(rows.shape[0], -_INF))
+        row_hi = np.concatenate([self.row_hi, conj.d, b_in])
         c = np.zeros(A.shape[1])
         c[-1] = 1.0
         return c, A, row_lo, row_hi, np.append(self.lb, t_lower), np.append(self.ub, 1.0)
@@ -198,7 +206,7 @@ def milp_search(q: Query, layer_bounds: list, active) -> tuple[str, np.ndarray |
                                 f"(decided within HiGHS' tolerance, margin <= {ZERO_MARGIN:g})")
                         q.count("zero_margin")
                         break
-                    note = (f"disjunct {k}: the MILP's best point (margin {res.value:.3g}) does not survive the "
+                    note = (f"disjunct {k}: the MILP's best point (margin {res.value + 0.0:.3g}) does not survive the "
                             "exact float64 check; the property may hold with zero margin")
                     return "unknown", None, note
                 continue  # look for the best-margin point instead

@@ -21,6 +21,7 @@ counterexample checks treat boundary points the right way; concrete checks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .._validate import as_float_array, check_finite, readonly
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron
 
-__all__ = ["ClassWins", "Conjunction", "OutputAvoids", "OutputIn", "Property"]
+__all__ = ["ClassWins", "Conjunction", "OutputAvoids", "OutputIn", "Property", "StackedRows", "stack_rows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +61,19 @@ class Conjunction:
         object.__setattr__(self, "d", readonly(d))
         object.__setattr__(self, "strict", readonly(strict))
 
+    @classmethod
+    def _checked(cls, C: np.ndarray, d: np.ndarray, strict: np.ndarray) -> "Conjunction":
+        """A conjunction from arrays its caller has already checked (float64 (m, n), finite (m,), bool (m,)).
+
+        Skips the validation of ``__init__``: the VNN-LIB reader builds up to
+        100,000 of them from numbers it has checked itself.
+        """
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "C", readonly(C))
+        object.__setattr__(obj, "d", readonly(d))
+        object.__setattr__(obj, "strict", readonly(strict))
+        return obj
+
     @property
     def output_dim(self) -> int:
         return int(self.C.shape[1])
@@ -83,11 +97,135 @@ class Conjunction:
         return " and ".join(_row_text(c, dv, s, names) for c, dv, s in zip(self.C, self.d, self.strict))
 
 
-def first_satisfied(conjunctions, Y) -> np.ndarray:
-    """For each output (row of ``Y``), the index of the first conjunction it satisfies exactly, or -1."""
+class StackedRows(NamedTuple):
+    """The rows of several conjunctions stacked: conjunction ``k`` owns rows ``starts[k] : starts[k] + counts[k]``.
+
+    ``C`` (m, n_out), ``d`` (m,), ``strict`` (m,), ``owner`` (m,) (sorted),
+    ``starts`` and ``counts`` (K,). Built once per query so that every
+    per-disjunct reduction is one vectorised pass (``np.*.reduceat``), not a
+    Python loop over the disjuncts (a VNN-LIB file may hold 100,000 of them).
+
+    ``index`` (m,) or None: when many rows repeat (the disjunctive normal form
+    of a conjunction of disjunctions), row ``i`` is ``unique[index[i]]`` and
+    margins and bounds are computed once per distinct row.
+    """
+
+    C: np.ndarray
+    d: np.ndarray
+    strict: np.ndarray
+    owner: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    index: np.ndarray | None = None
+    unique: tuple | None = None  # (C, d, strict) of the distinct rows
+
+    @property
+    def n_disjuncts(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(C, d, strict)`` of the distinct rows (all rows when none repeat)."""
+        return (self.C, self.d, self.strict) if self.unique is None else self.unique
+
+    def expand(self, V) -> np.ndarray:
+        """Per-distinct-row values ``V`` (..., u) as per-row values (..., m)."""
+        return V if self.index is None else V[..., self.index]
+
+    def chunk(self, n_points: int) -> int:
+        """How many points to process at once so that a (points, rows) array stays near 4 million entries."""
+        return max(1, min(n_points, CHUNK_ENTRIES // max(self.C.shape[0], 1)))
+
+    def margins(self, Y) -> np.ndarray:
+        """``c_i y - d_i`` for every row: (points, m)."""
+        C, d, _ = self.distinct
+        return self.expand(Y @ C.T - d)
+
+    def segment_max(self, M) -> np.ndarray:
+        """Per point and conjunction, the largest entry of ``M`` (points, m) over its rows: (points, K).
+
+        A conjunction without rows gets ``-inf`` (it holds everywhere).
+        """
+        if self.index is None and self.C.shape[0] == self.n_disjuncts:  # one row each
+            return np.array(M, dtype=np.float64)
+        out = np.full((M.shape[0], self.n_disjuncts), -np.inf)
+        has = self.counts > 0
+        if has.any():
+            out[:, has] = np.maximum.reduceat(M, self.starts[has], axis=1)
+        return out
+
+    def segment_any(self, B) -> np.ndarray:
+        """Per point and conjunction, whether any of its rows is True in ``B`` (points, m): (points, K)."""
+        if self.index is None and self.C.shape[0] == self.n_disjuncts:
+            return np.array(B, dtype=bool)
+        out = np.zeros((B.shape[0], self.n_disjuncts), dtype=bool)
+        has = self.counts > 0
+        if has.any():
+            out[:, has] = np.logical_or.reduceat(B, self.starts[has], axis=1)
+        return out
+
+    def subset(self, ks) -> tuple["StackedRows", np.ndarray]:
+        """The rows of the conjunctions ``ks`` only: ``(rows, order)``, ``order`` the sorted unique ``ks``."""
+        order = np.unique(np.asarray(ks, dtype=np.intp))
+        keep = np.zeros(self.n_disjuncts, dtype=bool)
+        keep[order] = True
+        sel = keep[self.owner]
+        counts = self.counts[order]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        owner = np.repeat(np.arange(len(order)), counts)
+        return StackedRows(self.C[sel], self.d[sel], self.strict[sel], owner, starts, counts), order
+
+
+#: Entries of one (points, rows) block in the vectorised checks.
+CHUNK_ENTRIES = 1 << 22
+
+
+def stack_rows(conjunctions, output_dim: int | None = None) -> StackedRows:
+    """The rows of ``conjunctions`` as one :class:`StackedRows` (distinct rows found when rows repeat)."""
+    conjunctions = tuple(conjunctions)
+    if output_dim is None:
+        output_dim = conjunctions[0].output_dim if conjunctions else 0
+    counts = np.array([len(c) for c in conjunctions], dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp) if len(counts) else counts
+    if counts.sum():
+        C = np.vstack([c.C for c in conjunctions if len(c)])
+        d = np.concatenate([c.d for c in conjunctions])
+        strict = np.concatenate([c.strict for c in conjunctions])
+    else:
+        C, d, strict = np.zeros((0, output_dim)), np.zeros(0), np.zeros(0, bool)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    index = unique = None
+    if C.shape[0] > 2 * len(counts):  # rows repeat (a product of disjunctions): find the distinct ones
+        key = np.ascontiguousarray(np.hstack([C, d[:, None], strict[:, None].astype(np.float64)]))
+        _, first, index = np.unique(key.view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel(),
+                                    return_index=True, return_inverse=True)
+        unique = (C[first], d[first], strict[first])
+        index = index.ravel()
+    return StackedRows(C, d, strict, owner, starts, counts, index, unique)
+
+
+def first_satisfied(conjunctions, Y, rows: StackedRows | None = None) -> np.ndarray:
+    """For each output (row of ``Y``), the index of the first conjunction it satisfies exactly, or -1.
+
+    ``rows``: the conjunctions already stacked (:func:`stack_rows`), to save
+    rebuilding them on every call. One vectorised pass over all rows, in
+    blocks of points; each row's margin ``c·y - d`` is compared with 0
+    exactly (``<`` for a strict row).
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
     out = np.full(Y.shape[0], -1, dtype=int)
-    for k, conj in enumerate(conjunctions):
-        out[(out < 0) & conj.satisfied(Y)] = k
+    if rows is None:
+        rows = stack_rows(conjunctions, Y.shape[1])
+    K = rows.n_disjuncts
+    if K == 0:
+        return out
+    step = rows.chunk(Y.shape[0])
+    _, _, strict = rows.distinct
+    for i in range(0, Y.shape[0], step):
+        M = Y[i:i + step] @ rows.distinct[0].T - rows.distinct[1]  # per distinct row
+        broken = rows.segment_any(rows.expand(np.where(strict, M >= 0, M > 0) | np.isnan(M)))
+        sat = ~broken
+        out[i:i + step] = np.where(sat.any(axis=1), sat.argmax(axis=1), -1)
     return out
 
 
@@ -127,6 +265,10 @@ class Property:
 class ClassWins(Property):
     """Class ``c`` wins: ``y_c > y_j`` for every other output ``j``.
 
+    A one-output network is a binary classifier, as in
+    :meth:`~relucid.Network.classify`: class 1 wins where ``y0 > 0``, class 0
+    where ``y0 <= 0`` (no other class exists).
+
     Examples
     --------
     >>> import numpy as np
@@ -145,6 +287,14 @@ class ClassWins(Property):
         object.__setattr__(self, "c", int(self.c))
 
     def violations(self, output_dim: int) -> tuple[Conjunction, ...]:
+        if output_dim == 1:
+            # One output is a binary classifier, as in Network.classify: class 1 iff y0 > 0.
+            if self.c > 1:
+                raise ShapeError(f"ClassWins({self.c}): a one-output network is a binary classifier "
+                                 "(class 1 where y0 > 0, class 0 where y0 <= 0)")
+            if self.c == 1:
+                return (Conjunction([1.0], [0.0]),)  # violation: y0 <= 0
+            return (Conjunction([-1.0], [0.0], True),)  # violation: y0 > 0
         if self.c >= output_dim:
             raise ShapeError(f"ClassWins({self.c}): the network has {output_dim} outputs (classes 0..{output_dim - 1})")
         out = []

@@ -7,10 +7,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import readonly
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron, PolyUnion
 from ..network import Network
-from .properties import first_satisfied
+from .properties import StackedRows, first_satisfied, stack_rows
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class StrictPolyhedron(Polyhedron):
+    """``{x : A x <= b}`` with the rows marked in ``strict`` read as ``A_i x < b_i``.
+
+    What a VNN-LIB file with ``(< X_0 0)`` describes. Every
+    :class:`~relucid.geometry.Polyhedron` method (``contains``,
+    ``bounding_box``, ``is_empty``, ...) answers for the **closure**;
+    :func:`relucid.verify` proves over the closure (a superset: sound) and
+    reports a counterexample only when it satisfies the strict rows strictly
+    (:meth:`Query.check_points`).
+
+    Parameters
+    ----------
+    A : array of shape (m, n)
+    b : array of shape (m,)
+    strict : bool array of shape (m,)
+    """
+
+    strict: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        strict = np.broadcast_to(np.asarray(False if self.strict is None else self.strict, dtype=bool),
+                                 self.b.shape).copy()
+        object.__setattr__(self, "strict", readonly(strict))
 
 
 @dataclass
@@ -29,6 +57,9 @@ class Query:
         The violation set.
     deadline : float
         ``time.monotonic()`` at which to give up (inf: none).
+    strict_rows : bool array (m,), optional
+        Rows of ``A x <= b`` that are strict (``<``): a counterexample must
+        satisfy them strictly; proofs use the closure.
     """
 
     net: Network
@@ -40,6 +71,22 @@ class Query:
     disjuncts: tuple
     deadline: float = float("inf")
     stats: dict = field(default_factory=dict)
+    strict_rows: np.ndarray | None = None
+    _rows: StackedRows | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.strict_rows is None:
+            self.strict_rows = np.zeros(self.b.shape[0], dtype=bool)
+        self.strict_rows = np.asarray(self.strict_rows, dtype=bool)
+        if self.strict_rows.shape != self.b.shape:
+            raise ShapeError(f"Query: strict_rows has shape {self.strict_rows.shape} but b has {self.b.shape}")
+
+    @property
+    def rows(self) -> StackedRows:
+        """The disjuncts' rows stacked once (:func:`~.properties.stack_rows`)."""
+        if self._rows is None:
+            self._rows = stack_rows(self.disjuncts, self.net.output_dim)
+        return self._rows
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -52,29 +99,25 @@ class Query:
 
     def spec(self, active=None):
         """Stacked rows of the (active) disjuncts: ``(S, s, strict, owner)`` bounding ``S y + s``."""
-        rows, consts, strict, owner = [], [], [], []
-        for k, conj in enumerate(self.disjuncts):
-            if active is not None and not active[k]:
-                continue
-            rows.append(conj.C)
-            consts.append(-conj.d)
-            strict.append(conj.strict)
-            owner.append(np.full(len(conj), k))
-        return np.vstack(rows), np.concatenate(consts), np.concatenate(strict), np.concatenate(owner)
-
+        R = self.rows
+        if active is None:
+            return R.C, -R.d, R.strict, R.owner
+        keep = np.asarray(active, bool)[R.owner]
+        return R.C[keep], -R.d[keep], R.strict[keep], R.owner[keep]
 
     def check_points(self, X) -> np.ndarray:
         """For each input, the disjunct it violates, or -1; every check exact in float64.
 
         A point counts only if it is inside the box and the extra rows with
-        no tolerance, follows every fixed phase (on: pre-activation ``> 0``;
+        no tolerance (strict rows strictly), follows every fixed phase (on: pre-activation ``> 0``;
         off: ``<= 0``) and its output satisfies a disjunct (strict rows
         strictly).
         """
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         ok = ((X >= self.lo) & (X <= self.hi)).all(axis=1)
         if self.A.shape[0]:
-            ok &= (X @ self.A.T <= self.b).all(axis=1)
+            G = X @ self.A.T
+            ok &= np.where(self.strict_rows, G < self.b, G <= self.b).all(axis=1)
         H = X
         for k, layer in enumerate(self.net.layers):
             Z = layer.preactivation(H)
@@ -83,7 +126,7 @@ class Query:
                 ok &= ~((ph == 1) & ~(Z > 0)).any(axis=1)
                 ok &= ~((ph == 0) & (Z > 0)).any(axis=1)
             H = layer.activate(Z)
-        out = first_satisfied(self.disjuncts, H)
+        out = first_satisfied(self.disjuncts, H, self.rows)
         out[~ok] = -1
         return out
 
@@ -105,8 +148,15 @@ def input_pieces(input_set, dim: int, who: str) -> list:
 
 def disjunct_scores(q: Query, Y) -> np.ndarray:
     """``min_k max_i (c_i y - d_i)`` per output: <= 0 where the output is in (the closure of) a disjunct."""
+    return disjunct_margins(q, Y).min(axis=1)
+
+
+def disjunct_margins(q: Query, Y) -> np.ndarray:
+    """``max_i (c_i y - d_i)`` per output and disjunct: (n, K), ``<= 0`` where in the disjunct's closure."""
     Y = np.atleast_2d(Y)
-    best = np.full(Y.shape[0], np.inf)
-    for conj in q.disjuncts:
-        best = np.minimum(best, conj.margins(Y).max(axis=1))
-    return best
+    R = q.rows
+    out = np.empty((Y.shape[0], R.n_disjuncts))
+    step = R.chunk(Y.shape[0])
+    for i in range(0, Y.shape[0], step):
+        out[i:i + step] = R.segment_max(R.margins(Y[i:i + step]))
+    return out
