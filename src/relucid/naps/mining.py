@@ -275,7 +275,7 @@ def _check_layers(net: Network, layers) -> tuple:
         for k in out:
             if not 0 <= k < len(net.layers):
                 raise InvalidValueError(f"mine_naps: layer {k} does not exist (the network has layers 0..{len(net.layers) - 1})")
-            if not net.layers[k].is_piecewise_linear:
+            if not net.layers[k].has_phases:
                 raise InvalidValueError(
                     f"mine_naps: layer {k} is {net.layers[k].activation}, which has no on/off phases "
                     f"(relu/leaky_relu layers: {list(net.pattern_layers)})"

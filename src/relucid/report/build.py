@@ -297,7 +297,7 @@ def report_jobs(s: Subject) -> list[Job]:
         f"piecewise-linear neurons (this network has {net.n_pattern_neurons}); use 'relucid characterize' with --timeout")
     jobs.append(job("characterize", "Input characterisation", lambda: characterization_section(s), not_pl, not_cls,
                     big))
-    no_hidden = None if any(layer.is_piecewise_linear for layer in net.layers[:-1]) else "needs hidden ReLU layers"
+    no_hidden = None if any(layer.has_phases for layer in net.layers[:-1]) else "needs hidden ReLU layers"
     jobs.append(job("naps", "Neural activation patterns (NAPs)", lambda: naps_section(s), not_pl, not_cls, multi,
                     no_hidden))
     monotone = None if all(layer.activation != "leaky_relu" or layer.alpha >= 0 for layer in net.layers) else \

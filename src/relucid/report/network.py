@@ -52,7 +52,7 @@ def _activity_figure(activity):
                              squeeze=False)
     im = None
     for ax, (s, k, layer, z, h) in zip(axes[:, 0], strips):
-        value = (z > 0).mean(axis=0) if layer.is_piecewise_linear else np.clip(np.abs(h).mean(axis=0), 0, 1)
+        value = (z > 0).mean(axis=0) if layer.has_phases else np.clip(np.abs(h).mean(axis=0), 0, 1)
         im = ax.imshow(value[None, :], vmin=0, vmax=1, cmap="viridis", aspect="auto",
                        extent=(-0.5, len(value) - 0.5, 0, 1))
         ax.set_xlim(-0.5, width - 0.5)
