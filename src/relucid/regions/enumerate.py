@@ -5,14 +5,16 @@ Two methods, chosen by ``method``:
 - ``"planar"`` (the default, ``"auto"``, for networks with two inputs): the
   planar subdivision of :mod:`relucid.regions.planar` computes every region of
   the domain polygon without a linear program, and each is yielded as a
-  :class:`Region` built from its pattern (``region(net, pattern, domain)``, no
-  LP either). Decision: ``rl.regions`` keeps its contract (an iterator of
-  ``Region`` objects), and 2-D inputs take the fast path, which is exact and
-  also right where marching's closed polytopes are not (a neuron whose
-  pre-activation is identically zero on a region). Callers that only need
-  counts, patterns, polygons or affine maps should call
-  :func:`~relucid.regions.planar.planar_regions` directly and skip building
-  Region objects. Networks of any other input dimension are unchanged.
+  :class:`~relucid.regions.region.LazyRegion`: a ``Region`` that holds only
+  its network, its pattern's bits (a row of the subdivision's) and the
+  domain, and computes its pattern, polytope, affine map and facets on first
+  use, with the same values as ``region(net, pattern, domain)``. Decision:
+  ``rl.regions`` keeps its contract (an iterator of ``Region`` objects) and
+  keeps pace with the subdivision itself: building a full Region per face
+  (rows, polytope, a frozenset pattern) cost ~20x the subdivision, paid even
+  by callers that only count regions or read a few. Callers that want all
+  polygons or affine maps at once are still better served by
+  :func:`~relucid.regions.planar.planar_regions` (vectorised over faces).
 - ``"march"`` (the default for every other input dimension): breadth-first
   marching over the adjacency graph of full-dimensional regions: start from
   the region of the domain's Chebyshev centre, cross each non-redundant
@@ -38,16 +40,15 @@ from tqdm.auto import tqdm
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
 from ..network import Network
+from .incomplete import IncompleteEnumerationWarning
 from .marching import is_realised
-from .pattern import Pattern, activation_bits, neuron_names
+from .pattern import activation_bits, neuron_names
 from .planar import planar_regions
-from .region import Region, region
+from .region import LazyRegion, Region, region
+
+__all__ = ["IncompleteEnumerationWarning", "regions"]
 
 logger = logging.getLogger(__name__)
-
-
-class IncompleteEnumerationWarning(RuntimeWarning):
-    """Region enumeration stopped at its timeout or region limit."""
 
 
 def regions(
@@ -87,7 +88,11 @@ def regions(
     Yields
     ------
     Region
-        Each region intersected with the domain (domain rows appended).
+        Each region intersected with the domain (domain rows appended). For
+        the planar method these are :class:`~relucid.regions.region.LazyRegion`
+        objects (a Region subclass): pattern, polytope, affine map and facets
+        are computed on first use, so enumerating and counting cost about what
+        the subdivision costs.
     """
     if method not in ("auto", "march", "planar"):
         raise InvalidValueError(f"regions: method must be 'auto', 'march' or 'planar'; got {method!r}")
@@ -116,11 +121,11 @@ def _planar(net: Network, domain: Polyhedron, *, max_regions, timeout, progress)
     if not sub.complete:
         _warn_incomplete(0, f"timeout={timeout:g} s (the planar subdivision was not finished)")
         return
-    for i in range(len(sub)):
-        if max_regions is not None and i >= max_regions:
-            _warn_incomplete(i, f"max_regions={max_regions}")
-            return
-        yield region(net, Pattern.from_bits(net, sub.bits[i]), domain=domain)
+    rows = sub.bits if max_regions is None else sub.bits[:max_regions]
+    for bits in rows:  # one small object per face; everything else on first use
+        yield LazyRegion(net, bits, domain)
+    if len(rows) < len(sub):
+        _warn_incomplete(len(rows), f"max_regions={max_regions}")
 
 
 def _march(net, domain, *, max_regions, timeout, n_probes, rng, progress) -> Iterator[Region]:

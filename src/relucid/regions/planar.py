@@ -69,6 +69,7 @@ from .._validate import as_float_array
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Box, Polyhedron
 from ..network import Network
+from .incomplete import IncompleteEnumerationWarning
 from .pattern import Pattern, activation_bits
 
 #: A face is not reported when its area is at most this fraction of the
@@ -237,7 +238,7 @@ def planar_regions(
     -------
     PlanarSubdivision
         ``complete`` is False, with an
-        :class:`~relucid.regions.enumerate.IncompleteEnumerationWarning`,
+        :class:`~relucid.regions.incomplete.IncompleteEnumerationWarning`,
         when the sweep stopped early.
 
     Raises
@@ -766,8 +767,6 @@ def _empty(net, domain, origin, basis) -> PlanarSubdivision:
 
 
 def _warn_incomplete(n_faces: int, why: str) -> None:
-    from .enumerate import IncompleteEnumerationWarning
-
     warnings.warn(
         f"planar_regions: stopped at {why} with {n_faces} faces; the faces are unions of regions",
         IncompleteEnumerationWarning,

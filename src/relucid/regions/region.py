@@ -163,6 +163,81 @@ def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Regi
         raise InvalidValueError(
             f"region: domain has dimension {domain.dim} but the network takes {net.input_dim} inputs"
         )
+    return Region(net, pat, *_region_parts(net, bits, domain))
+
+
+class LazyRegion(Region):
+    """A :class:`Region` whose pattern, polytope and affine map are computed on first use.
+
+    :func:`relucid.regions` yields these for 2-input networks: the planar
+    subdivision already holds every face's pattern, so a region costs one small
+    object until it is looked at. The public interface is the Region's
+    (``pattern``, ``polyhedron``, ``affine``, ``row_neurons``, ``on_bits``,
+    ``facets()``, ``reduced()``, ``contains()``, ``evaluate()``, ...), and
+    every value is the one :func:`region` gives for the same pattern and domain
+    (the same code builds both). Each attribute is computed once and cached;
+    like a Region, the object is immutable.
+
+    Parameters
+    ----------
+    network : Network
+        Relu / leaky_relu / identity layers (not checked again here).
+    bits : bool or int array of shape (n_neurons,)
+        The complete pattern over ``neuron_names(network)`` (True / 1 on); kept
+        by reference, so it must not change afterwards.
+    domain : Polyhedron or None
+        Its rows are appended to the polytope, as in :func:`region`.
+    """
+
+    def __init__(self, network: Network, bits: np.ndarray, domain: Polyhedron | None = None) -> None:
+        d = self.__dict__
+        d["network"] = network
+        d["_bits"] = bits
+        d["_domain"] = domain
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"LazyRegion is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"LazyRegion is immutable; cannot delete {name!r}")
+
+    @cached_property
+    def pattern(self) -> Pattern:
+        return Pattern.from_bits(self.network, self._bits)
+
+    @cached_property
+    def on_bits(self) -> np.ndarray:
+        return np.array(self._bits, dtype=bool)
+
+    @cached_property
+    def _parts(self) -> tuple:
+        bits = np.asarray(self._bits).astype(np.int8)
+        return _region_parts(self.network, bits, self._domain)
+
+    @cached_property
+    def polyhedron(self) -> Polyhedron:
+        return self._parts[0]
+
+    @cached_property
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._parts[1]
+
+    @cached_property
+    def row_neurons(self) -> tuple:
+        return self._parts[2]
+
+    def __repr__(self) -> str:
+        n_on = int(np.count_nonzero(self._bits))
+        rows = len(self._bits) + (0 if self._domain is None else self._domain.n_constraints)
+        return (f"LazyRegion({self.network.input_dim}-D, {rows} constraints, "
+                f"{n_on} on / {len(self._bits) - n_on} off)")
+
+    def __reduce__(self):
+        return (LazyRegion, (self.network, np.array(self._bits), self._domain))
+
+
+def _region_parts(net: Network, bits: np.ndarray, domain: Polyhedron | None):
+    """(polyhedron, (W, c), row_neurons) of the complete pattern ``bits`` (int8, 1 on / 0 off)."""
     A_rows, b_rows, (W, c) = _region_rows(net, split_bits(net, bits))
     names: list = list(neuron_names(net))
     if domain is not None:
@@ -171,7 +246,7 @@ def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Regi
         names += [None] * domain.n_constraints
     W.flags.writeable = False
     c.flags.writeable = False
-    return Region(net, pat, Polyhedron(A_rows, b_rows), (W, c), tuple(names))
+    return Polyhedron(A_rows, b_rows), (W, c), tuple(names)
 
 
 def _region_rows(net: Network, phases: dict[int, np.ndarray]):
