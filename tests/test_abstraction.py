@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import relucid as rl
-from relucid.abstraction import abstraction_error, lift_paper, lift_sound, robust_from_bounds
+from relucid.abstraction import abstraction_error, lift_paper_unsound, lift_sound, robust_from_bounds
 from relucid.abstraction.sound import relu_difference, relu_difference_lines
 from relucid.cli import main
 from nets import random_network
@@ -213,12 +213,23 @@ def test_paper_lifting_is_unsound_with_same_sign_weights():
     X = np.linspace(0, 1, 5)[:, None] * np.ones(2)
     a = rl.abstract(net, X, [1])
     x, eps = np.array([0.5, 0.5]), 0.5
-    lower, upper = lift_paper(a, x - eps, x + eps)
+    lower, upper = lift_paper_unsound(a, x - eps, x + eps)
     assert robust_from_bounds(lower, upper, 0)[0]  # claims y0 = 1.5 > y1 on [0, 1]^2
     assert net([0.0, 1.0])[1] == 2.0  # but y1 = q = 2 there
     assert rl.verify(net, rl.Box(x - eps, x + eps), rl.ClassWins(0)).status == "falsified"
     res = rl.verify_via_abstraction(a, x, eps)
     assert res.status == "unknown" and res.margin[1] <= -0.5
+
+
+def test_lift_paper_is_a_deprecated_alias_of_lift_paper_unsound():
+    net = rl.Network([_dense([[1, 0], [-1, 2]], [0, 0]), _dense([[0, 0], [0, 1]], [1.5, 0], "identity")])
+    a = rl.abstract(net, np.linspace(0, 1, 5)[:, None] * np.ones(2), [1])
+    lo, hi = np.zeros(2), np.ones(2)
+    with pytest.warns(DeprecationWarning, match="lift_paper is deprecated: use relucid.lift_paper_unsound"):
+        old = rl.lift_paper(a, lo, hi, eps="max")
+    new = rl.lift_paper_unsound(a, lo, hi, eps="max")
+    assert all(np.array_equal(o, n) for o, n in zip(old, new))
+    assert rl.lift_paper.__name__ == "lift_paper" and rl.abstraction.lift_paper is rl.lift_paper
 
 
 def test_verify_via_abstraction_reports_a_checked_counterexample():

@@ -28,7 +28,8 @@ __all__ = ["abstraction_error", "error_bounds", "layer_error_bound", "perturbati
 EPS_KINDS = ("paper", "max")
 
 
-def _eps(abstraction: Abstraction, kind: str, who: str) -> tuple:
+def eps_of_kind(abstraction: Abstraction, kind: str, who: str) -> tuple:
+    """Per hidden layer, every neuron's ε: Eq. 3's (``kind="paper"``) or the per-input maximum (``"max"``)."""
     if kind == "paper":
         return abstraction.eps
     if kind == "max":
@@ -77,7 +78,7 @@ def layer_error_bound(abstraction: Abstraction, layer: int, err_prev, *, eps: st
         raise InvalidValueError(f"layer_error_bound: err_prev has width {e.shape[-1]} but layer {layer} takes {W.shape[1]} inputs")
     bound = np.abs(e @ W.T)
     if layer < len(abstraction.mapping):
-        bound = bound + _eps(abstraction, eps, "layer_error_bound")[layer]
+        bound = bound + eps_of_kind(abstraction, eps, "layer_error_bound")[layer]
     return bound
 
 
@@ -90,7 +91,7 @@ def error_bounds(abstraction: Abstraction, *, eps: str = "paper") -> list[np.nda
     ``|err^(k)(x)| <= E^(k)`` for every ``x`` in ``X``.
     """
     net = abstraction.original
-    eps_k = _eps(abstraction, eps, "error_bounds")
+    eps_k = eps_of_kind(abstraction, eps, "error_bounds")
     E = np.zeros(net.input_dim)
     out = []
     for k, layer in enumerate(net.layers):

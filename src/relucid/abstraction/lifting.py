@@ -1,6 +1,7 @@
 """Lifting robustness proofs from the abstract network to the original.
 
-:func:`lift_paper` is the paper's Theorem 3 as stated: interval propagation
+:func:`lift_paper_unsound` is the paper's Theorem 3 as stated (named
+``lift_paper`` before; that name is a deprecated alias): interval propagation
 through the *abstract* weights, widening every abstract neuron's bounds by
 the largest ε of its cluster before the next layer. It is **not sound**:
 ε is measured on the inputs of ``X`` only, so off ``X`` a neuron and its
@@ -20,29 +21,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bounds.deeppoly import deeppoly_bounds
+from .._deprecated import renamed
 from ..errors import InvalidValueError
-from ..network import Network
 from ..verify.properties import ClassWins
 from ._checks import check_box, check_classifier, check_inputs
-from .bounds import _eps
+from .bounds import eps_of_kind
+from .margins import robust_from_bounds
 from .merge import Abstraction
+from .sound import lift_sound
 
-__all__ = ["LiftResult", "lift_paper", "margin_spec", "robust_from_bounds", "robustness_margins", "verify_via_abstraction"]
+__all__ = ["LiftResult", "cluster_radius", "lift_paper", "lift_paper_unsound", "verify_via_abstraction"]
 
 LIFTINGS = ("sound", "paper", "paper-max")
 
 
 def cluster_radius(abstraction: Abstraction, layer: int, eps: str = "paper") -> np.ndarray:
     """Per abstract neuron of a hidden layer: the largest ε of its cluster's members."""
-    e = _eps(abstraction, eps, "cluster_radius")[layer]
+    e = eps_of_kind(abstraction, eps, "cluster_radius")[layer]
     r = np.zeros(len(abstraction.kept[layer]))
     np.maximum.at(r, abstraction.mapping[layer], e)
     return r
 
 
-def lift_paper(abstraction: Abstraction, lo, hi, *, eps: str = "paper") -> tuple[np.ndarray, np.ndarray]:
-    """Theorem 3 as the paper states it: output bounds claimed to enclose the original's.
+def lift_paper_unsound(abstraction: Abstraction, lo, hi, *, eps: str = "paper") -> tuple[np.ndarray, np.ndarray]:
+    """Theorem 3 as the paper states it: output bounds *claimed* to enclose the original's — unsound.
 
     ``û = max(0, W̃+ (û' + ε') + W̃- (l̂' - ε') + b̃)`` and
     ``l̂ = max(0, W̃+ (l̂' - ε') + W̃- (û' + ε') + b̃)`` layer by layer from
@@ -64,10 +66,12 @@ def lift_paper(abstraction: Abstraction, lo, hi, *, eps: str = "paper") -> tuple
 
     Notes
     -----
-    Not sound (see the module docstring); use :func:`lift_sound`.
+    Not sound (see the module docstring and the counterexamples in
+    ``docs/abstraction.md``): for comparison with the paper only. Use
+    :func:`lift_sound` for a claim about the original network.
     """
     single = np.ndim(lo) == 1
-    lo, hi = check_box(abstraction.network, lo, hi, "lift_paper")
+    lo, hi = check_box(abstraction.network, lo, hi, "lift_paper_unsound")
     l_hat, u_hat = lo, hi
     widen = np.zeros(lo.shape[1])
     n_hidden = len(abstraction.mapping)
@@ -83,45 +87,8 @@ def lift_paper(abstraction: Abstraction, lo, hi, *, eps: str = "paper") -> tuple
     return (l_hat[0], u_hat[0]) if single else (l_hat, u_hat)
 
 
-def robust_from_bounds(lower, upper, labels) -> np.ndarray:
-    """``lower[label] > upper[j]`` for every ``j != label``, per box (bool (B,))."""
-    lower, upper = np.atleast_2d(lower), np.atleast_2d(upper)
-    labels = np.broadcast_to(np.asarray(labels, dtype=np.int64), (lower.shape[0],))
-    rows = np.arange(lower.shape[0])
-    others = upper.copy()
-    others[rows, labels] = -np.inf
-    return lower[rows, labels] > others.max(axis=1)
-
-
-def margin_spec(label: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``y_label - y_j`` for ``j != label``: ``(S (n_out-1, n_out), s (n_out-1,))``."""
-    others = [j for j in range(n_out) if j != label]
-    S = np.zeros((len(others), n_out))
-    S[:, label] = 1.0
-    S[np.arange(len(others)), others] = -1.0
-    return S, np.zeros(len(others))
-
-
-def robustness_margins(net: Network, lo, hi, labels) -> tuple[np.ndarray, list]:
-    """DeepPoly lower bounds of ``y_label - y_j`` over boxes, and the per-layer bounds.
-
-    Returns ``(margins (B, n_out) with +inf at the label, layers)`` where
-    ``layers[k]`` is ``(L, U)`` of layer ``k``'s pre-activations, (B, width)
-    each. Boxes are grouped by label (one DeepPoly pass per label).
-    """
-    lo, hi = np.atleast_2d(lo), np.atleast_2d(hi)
-    labels = np.broadcast_to(np.asarray(labels, dtype=np.int64), (lo.shape[0],))
-    B, n_out = lo.shape[0], net.output_dim
-    margins = np.full((B, n_out), np.inf)
-    layers = [(np.empty((B, l.out_dim)), np.empty((B, l.out_dim))) for l in net.layers]
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        S, s = margin_spec(int(c), n_out)
-        out = deeppoly_bounds(net, lo[idx], hi[idx], spec=(S, s))
-        margins[np.ix_(idx, [j for j in range(n_out) if j != c])] = out.spec_lower
-        for k, (L, U) in enumerate(out.layers):
-            layers[k][0][idx], layers[k][1][idx] = L, U
-    return margins, layers
+#: Deprecated name of :func:`lift_paper_unsound` (warns on every call).
+lift_paper = renamed(lift_paper_unsound, "relucid.lift_paper", "relucid.lift_paper_unsound")
 
 
 @dataclass(frozen=True)
@@ -176,15 +143,14 @@ def verify_via_abstraction(
         Clip the ball to ``[lo, hi]`` in every input (e.g. ``(0, 1)`` for images).
     lifting : {"sound", "paper", "paper-max"}
         ``"sound"`` (:func:`lift_sound`): "proved" only when the original is
-        robust. ``"paper"`` / ``"paper-max"``: the paper's Theorem 3 with ε
-        from Eq. 3 / the per-input maximum — unsound, for comparison only.
+        robust. ``"paper"`` / ``"paper-max"``: the paper's Theorem 3
+        (:func:`lift_paper_unsound`) with ε from Eq. 3 / the per-input
+        maximum — unsound, for comparison only.
 
     Returns
     -------
     LiftResult
     """
-    from .sound import lift_sound
-
     t0 = time.perf_counter()
     if lifting not in LIFTINGS:
         raise InvalidValueError(f"verify_via_abstraction: lifting must be one of {LIFTINGS}; got {lifting!r}")
@@ -214,6 +180,6 @@ def verify_via_abstraction(
         margin = res.margin[0]
         proved = bool(res.proved[0])
     else:
-        lower, upper = lift_paper(abstraction, lo, hi, eps="paper" if lifting == "paper" else "max")
+        lower, upper = lift_paper_unsound(abstraction, lo, hi, eps="paper" if lifting == "paper" else "max")
         proved = bool(robust_from_bounds(lower, upper, c)[0])
     return LiftResult("proved" if proved else "unknown", c, lifting, margin=margin, time=time.perf_counter() - t0)

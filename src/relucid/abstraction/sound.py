@@ -36,7 +36,7 @@ from ..bounds.deeppoly import _backward
 from ..bounds.relax import relaxation
 from ..network import Network
 from ._checks import check_box, check_classifier
-from .lifting import robustness_margins
+from .margins import robustness_margins
 from .merge import Abstraction
 
 __all__ = ["SoundLift", "lift_sound", "relu_difference", "relu_difference_lines"]
