@@ -8,8 +8,9 @@ planar_vs_regioncam
     2-input ReLU networks 3x32 and 4x64 (three seeds each; He-normal weights
     ``N(0, 2 / fan_in)``, biases ``N(0, 0.1^2)``, both rounded to float32 so that regioncam,
     which computes in float32, and relucid, in float64, get the same network), domain
-    ``[-1, 1]^2``: :func:`relucid.regions.planar.planar_regions` and ``regioncam.Regioncam``
-    in the same run, best wall time of a few interleaved repeats, region counts of both.
+    ``[-1, 1]^2``: ``list(rl.regions(net, box))`` (the public API), the planar core
+    :func:`relucid.regions.planar.planar_regions` alone, and ``regioncam.Regioncam``, in the
+    same run, best wall time of a few interleaved repeats, region counts of all three.
 mnist_slices
     The VNN-COMP 2021 mnistfc networks (784 inputs; 2, 4 and 6 layers of 256 ReLUs) on the
     plane through MNIST test images 0, 1 and 2 (the parallelogram ``x0 + s (x1 - x0) +
@@ -22,7 +23,8 @@ marching
     4-input and 6-input networks over ``[-1, 1]^n``.
 
 Run ``python benchmarks/regions.py`` (all sections) or ``python benchmarks/regions.py
-marching`` (some). BLAS is pinned to one thread (``OMP_NUM_THREADS=1``) before numpy loads.
+marching`` (some). ``--quick``: seed 0 only, printed, no results file written (for development on
+a shared machine). BLAS is pinned to one thread (``OMP_NUM_THREADS=1``) before numpy loads.
 """
 
 from __future__ import annotations
@@ -88,59 +90,83 @@ def _has_regioncam() -> bool:
 
 
 # -- sections -----------------------------------------------------------------------
-def planar_vs_regioncam() -> dict:
+def planar_vs_regioncam(seeds=(0, 1, 2)) -> dict:
     rows = []
     have_rc = _has_regioncam()
+    load_start = _machine.load()
     for widths, repeats in (([32] * 3, 7), ([64] * 4, 3)):
-        for seed in (0, 1, 2):
+        for seed in seeds:
             net = he_network(seed, [2, *widths, 1], float32=True)
-            t_ours, t_rc, n_rc = np.inf, np.inf, None
-            for _ in range(repeats):  # interleaved, so both see the same machine load
+            t_api, t_core, t_rc, n_rc = np.inf, np.inf, np.inf, None
+            for _ in range(repeats):  # interleaved, so all three see the same machine load
+                t, found = _machine.best_time(lambda net=net: list(rl.regions(net, BOX)), 1)
+                t_api = min(t_api, t)
+                n_api = len(found)
+                del found
                 t, sub = _machine.best_time(lambda net=net: planar_regions(net, BOX), 1)
-                t_ours = min(t_ours, t)
+                t_core = min(t_core, t)
                 if have_rc:
                     t, rc = _machine.best_time(lambda net=net: regioncam_faces(net), 1)
                     t_rc, n_rc = min(t_rc, t), rc.num_faces
                     del rc
             t_aff, _ = _machine.best_time(lambda sub=sub: _affine(sub), 1)
             check = _regioncam_check(net, regioncam_faces(net), sub) if have_rc and n_rc != len(sub) else {}
+            rc_rate = n_rc / t_rc if have_rc else None
             row = {
-                "network": "2-" + "x".join(map(str, widths)) + "-1", "seed": seed, "regions_relucid": len(sub),
-                "regions_regioncam": n_rc, "equal": n_rc == len(sub) if have_rc else None,
-                "seconds_relucid": t_ours, "seconds_regioncam": t_rc if have_rc else None,
-                "regions_per_s_relucid": len(sub) / t_ours,
-                "regions_per_s_regioncam": n_rc / t_rc if have_rc else None,
-                "ratio": (len(sub) / t_ours) / (n_rc / t_rc) if have_rc else None,
+                "network": "2-" + "x".join(map(str, widths)) + "-1", "seed": seed,
+                "regions_rl_regions": n_api, "regions_relucid": len(sub),
+                "regions_regioncam": n_rc, "equal": n_rc == n_api == len(sub) if have_rc else None,
+                "seconds_rl_regions": t_api, "seconds_relucid": t_core, "seconds_regioncam": t_rc if have_rc else None,
+                "regions_per_s_rl_regions": n_api / t_api, "regions_per_s_relucid": len(sub) / t_core,
+                "regions_per_s_regioncam": rc_rate,
+                "ratio_rl_regions": (n_api / t_api) / rc_rate if have_rc else None,
+                "ratio": (len(sub) / t_core) / rc_rate if have_rc else None,
                 "affine_maps_s": t_aff, "repeats": repeats, **check,
             }
             rows.append(row)
-            print(f"[planar_vs_regioncam] {row['network']} seed {seed}: relucid {len(sub)} in {t_ours * 1e3:.1f} ms, "
-                  f"regioncam {n_rc} in {t_rc * 1e3:.1f} ms")
+            print(f"[planar_vs_regioncam] {row['network']} seed {seed}: rl.regions {n_api} in {t_api * 1e3:.1f} ms, "
+                  f"core {len(sub)} in {t_core * 1e3:.1f} ms, regioncam {n_rc} in {t_rc * 1e3:.1f} ms; "
+                  f"ratios {_ratio(row['ratio_rl_regions'])} / {_ratio(row['ratio'])}")
+    load_end = _machine.load()
     md = [
-        "## Planar subdivision against regioncam (2-input networks, domain [-1, 1]^2)",
+        "## `rl.regions` and the planar subdivision against regioncam (2-input networks, domain [-1, 1]^2)",
         "",
         "He-normal weights N(0, 2/fan_in), biases N(0, 0.1^2), rounded to float32 (regioncam computes in "
-        "float32; relucid in float64). Wall time: best of the interleaved repeats; relucid's time includes "
-        "the per-face patterns and areas, not the per-face affine maps (computed on first use; their time is "
-        "the last column). Ratio = relucid regions/s / regioncam regions/s.",
+        "float32; relucid in float64). Three timings per network, interleaved in the same run: "
+        "`list(rl.regions(net, box))` (what a user calls: the subdivision, then one `LazyRegion` per face, "
+        "whose polytope, facets and affine map are computed on first use), the planar core "
+        "`planar_regions(net, box)` alone (per-face patterns and areas), and `regioncam.Regioncam`. Wall time: "
+        "best of the repeats (7 for 3x32, 3 for 4x64). API ratio = rl.regions regions/s / regioncam regions/s "
+        "(goal: >= 1/3); core ratio = planar_regions regions/s / regioncam regions/s. The last column is the "
+        "time of all per-face affine maps of the subdivision at once (`PlanarSubdivision.affine`, not part of "
+        "either timing).",
         "",
-        "| network | seed | regions relucid | regions regioncam | equal | relucid ms | regioncam ms | "
-        "relucid regions/s | regioncam regions/s | ratio | affine maps ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| network | seed | regions rl.regions | regions core | regions regioncam | equal | rl.regions ms | "
+        "core ms | regioncam ms | rl.regions regions/s | core regions/s | regioncam regions/s | API ratio | "
+        "core ratio | affine maps ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         md.append(
-            f"| {r['network']} | {r['seed']} | {r['regions_relucid']} | {r['regions_regioncam']} | {r['equal']} | "
-            f"{r['seconds_relucid'] * 1e3:.1f} | {_ms(r['seconds_regioncam'])} | {r['regions_per_s_relucid']:,.0f} | "
-            f"{_num(r['regions_per_s_regioncam'])} | {_ratio(r['ratio'])} | {r['affine_maps_s'] * 1e3:.1f} |"
+            f"| {r['network']} | {r['seed']} | {r['regions_rl_regions']} | {r['regions_relucid']} | "
+            f"{_num(r['regions_regioncam'])} | {r['equal']} | {r['seconds_rl_regions'] * 1e3:.1f} | "
+            f"{r['seconds_relucid'] * 1e3:.1f} | {_ms(r['seconds_regioncam'])} | "
+            f"{r['regions_per_s_rl_regions']:,.0f} | {r['regions_per_s_relucid']:,.0f} | "
+            f"{_num(r['regions_per_s_regioncam'])} | {_ratio(r['ratio_rl_regions'])} | {_ratio(r['ratio'])} | "
+            f"{r['affine_maps_s'] * 1e3:.1f} |"
         )
+    if have_rc:
+        api = [r["ratio_rl_regions"] for r in rows]
+        md += ["", f"API ratio over the {len(rows)} networks: min {min(api):.2f}, max {max(api):.2f} "
+               f"({'meets' if min(api) >= 1 / 3 else 'misses'} the goal >= 0.33 on every network); region "
+               f"counts equal on {sum(bool(r['equal']) for r in rows)} of {len(rows)}."]
     for r in rows:
         if "regioncam_distinct_patterns" in r:
             text = _mismatch_text(r, r["regions_relucid"], r["regions_regioncam"])
             md += ["", f"{r['network']} seed {r['seed']}: {text}"]
     if not have_rc:
         md += ["", "regioncam is not installed here (`pip install regioncam`); its columns are empty."]
-    md.append("")
+    md += ["", f"Load average (1/5/15 min) at the start of this section: {load_start}; at its end: {load_end}.", ""]
     return {"rows": rows, "markdown": md}
 
 
@@ -341,11 +367,21 @@ def _ratio(x):
 
 # -- report -------------------------------------------------------------------------
 def main(argv: list[str]) -> int:
-    names = argv or list(SECTIONS)
+    quick = "--quick" in argv
+    names = [a for a in argv if a != "--quick"] or list(SECTIONS)
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         print(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}", file=sys.stderr)
         return 2
+    if quick:
+        if names != ["planar_vs_regioncam"]:
+            print("--quick applies to planar_vs_regioncam only: python benchmarks/regions.py planar_vs_regioncam "
+                  "--quick", file=sys.stderr)
+            return 2
+        print("load average:", _machine.load())
+        planar_vs_regioncam(seeds=(0,))
+        print("(--quick: nothing written)")
+        return 0
     json_path = RESULTS.with_suffix(".json")
     results = json.loads(json_path.read_text()) if json_path.is_file() else {}
     machine = _machine.machine(" (BLAS pinned to 1 thread; regioncam is single-threaded)",
