@@ -345,7 +345,7 @@ class _Sweep:
             for i, layer in enumerate(net.layers[: last + 1]):
                 if i > 0:
                     self._next_layer(layer)
-                if not layer.is_piecewise_linear:
+                if not layer.has_phases:
                     continue
                 for j in range(layer.out_dim):
                     if max_regions is not None and self.nf > max_regions:
@@ -719,7 +719,7 @@ def _face_affine(net: Network, origin, basis, bits) -> tuple[np.ndarray, np.ndar
             w = M.shape[0]
             M = (layer.weight @ M.reshape(w, -1)).reshape(layer.out_dim, n, 3)
             M[:, :, 2] += layer.bias[:, None]
-        if layer.is_piecewise_linear:
+        if layer.has_phases:
             on = bits[:, col : col + layer.out_dim].T  # (w, n)
             col += layer.out_dim
             M *= np.where(on, 1.0, layer.off_slope)[:, :, None]
