@@ -11,7 +11,7 @@ Two methods, chosen by ``method``:
   use, with the same values as ``region(net, pattern, domain)``. Decision:
   ``rl.regions`` keeps its contract (an iterator of ``Region`` objects) and
   keeps pace with the subdivision itself: building a full Region per face
-  (rows, polytope, a frozenset pattern) cost ~20x the subdivision, paid even
+  (rows, polytope, a frozenset pattern) cost 45-200x the subdivision, paid even
   by callers that only count regions or read a few. Callers that want all
   polygons or affine maps at once are still better served by
   :func:`~relucid.regions.planar.planar_regions` (vectorised over faces).
