@@ -8,7 +8,6 @@ benchmarks/timeouts.py measures the promise itself on the review's inputs.
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import pytest

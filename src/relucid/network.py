@@ -271,10 +271,9 @@ class Network:
             raise InvalidValueError(
                 f"neuron {neuron!r}: layer {layer} is {self._layers[layer].activation}, which has no on/off phase"
             )
-        if not 0 <= idx < self._layers[layer].out_dim:
-            raise InvalidValueError(
-                f"neuron {neuron!r}: layer {layer} has {self._layers[layer].out_dim} neurons (0..{self._layers[layer].out_dim - 1})"
-            )
+        width = self._layers[layer].out_dim
+        if not 0 <= idx < width:
+            raise InvalidValueError(f"neuron {neuron!r}: layer {layer} has {width} neurons (0..{width - 1})")
         return layer, idx
 
 
@@ -291,10 +290,10 @@ def check_piecewise_linear(net, *, who: str, purpose: str = "this analysis") -> 
     Examples
     --------
     >>> net = Network([Dense([[1.0]], [0.0], "sigmoid")])
-    >>> check_piecewise_linear(net, who="verify", purpose="complete verification")
+    >>> check_piecewise_linear(net, who="verify", purpose="complete verification")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    relucid.errors.InvalidValueError: verify: layer 0 has activation 'sigmoid'; complete verification needs a piecewise-linear network (relu, leaky_relu and identity layers)
+    relucid.errors.InvalidValueError: verify: layer 0 has activation 'sigmoid'; complete verification needs a piecewise-linear ...
     """
     if not isinstance(net, Network):
         raise InvalidValueError(f"{who}: expects a relucid.Network; got {type(net).__name__}")

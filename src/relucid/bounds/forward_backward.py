@@ -163,7 +163,7 @@ def contract_intervals(
     >>> import relucid as rl
     >>> net = rl.Network([rl.Dense([[1.0, 1.0]], [0.0], "relu")])
     >>> c = contract_intervals(net, ([0, 0], [1, 1]), ([0, 0.5]))
-    >>> [float(v) for v in c.input[1]]   # x0 + x1 <= 0.5 forces each input below 0.5
+    >>> [round(float(v), 6) for v in c.input[1]]   # x0 + x1 <= 0.5 forces each input below 0.5 (up to the LP tolerance)
     [0.5, 0.5]
     """
     L = len(net.layers)
