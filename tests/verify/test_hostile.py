@@ -125,8 +125,9 @@ def test_strict_input_marabou(tmp_path):
 
 
 # -- finding 4: thousands of disjuncts, the timeout honoured -------------------------------------
-def _many_disjuncts(tmp_path, K: int):
-    """A 5-50-50-5 relu network and K one-row disjuncts ``Y_j >= t_k`` that no bound closes."""
+def _many_disjuncts(tmp_path, K: int, product: bool = False):
+    """A 5-50-50-5 relu network and K one-row disjuncts ``Y_j >= t_k`` that no bound closes
+    (``product``: K = 2^16 disjuncts of 16 rows, from 16 asserts ``(or (>= Y_0 a) (>= Y_1 b))``)."""
     rng = np.random.default_rng(0)
     layers = []
     for a, b, act in ((5, 50, "relu"), (50, 50, "relu"), (50, 5, "identity")):
@@ -136,7 +137,11 @@ def _many_disjuncts(tmp_path, K: int):
     lines = [f"(declare-const X_{i} Real)" for i in range(5)] + [f"(declare-const Y_{j} Real)" for j in range(5)]
     lines += [f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))" for i in range(5)]
     base = [0.5, 0.3, 1.5, 1.5, 1.2]  # above every sampled output, below every DeepPoly bound
-    lines.append("(assert (or " + " ".join(f"(and (>= Y_{k % 5} {base[k % 5] + k * 1e-5:.6f}))" for k in range(K)) + "))")
+    if product:
+        lines += [f"(assert (or (>= Y_0 {0.5 + t * 0.01}) (>= Y_1 {0.3 + t * 0.01})))" for t in range(K.bit_length() - 1)]
+    else:
+        lines.append("(assert (or " + " ".join(f"(and (>= Y_{k % 5} {base[k % 5] + k * 1e-5:.6f}))"
+                                               for k in range(K)) + "))")
     path = tmp_path / f"d{K}.vnnlib"
     path.write_text("\n".join(lines) + "\n")
     net_path = tmp_path / "r5.npz"
@@ -145,11 +150,12 @@ def _many_disjuncts(tmp_path, K: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("K", [2000, 65536])
-def test_many_disjuncts_honour_the_timeout(tmp_path, capsys, K):
+@pytest.mark.parametrize("K,product", [(2000, False), (65536, False), (65536, True)])
+def test_many_disjuncts_honour_the_timeout(tmp_path, capsys, K, product):
     T = 3.0
-    net, net_path, path = _many_disjuncts(tmp_path, K)
+    net, net_path, path = _many_disjuncts(tmp_path, K, product)
     input_set, prop = rl.load_vnnlib(path)
+    assert len(prop.disjuncts) == K
     t0 = time.monotonic()
     r = rl.verify(net, input_set, prop, timeout=T)
     wall = time.monotonic() - t0

@@ -2,6 +2,7 @@
 
 from .engine import verify
 from .properties import ClassWins, Conjunction, OutputAvoids, OutputIn, Property
+from .query import StrictPolyhedron
 from .result import Result
 
-__all__ = ["ClassWins", "Conjunction", "OutputAvoids", "OutputIn", "Property", "Result", "verify"]
+__all__ = ["ClassWins", "Conjunction", "OutputAvoids", "OutputIn", "Property", "Result", "StrictPolyhedron", "verify"]

@@ -21,7 +21,7 @@ N_SAMPLES = 2048
 #: Samples times property rows checked at most (fewer samples for properties of many rows) ...
 SAMPLE_ENTRIES = 1 << 22
 #: ... but never fewer samples than this.
-MIN_SAMPLES = 64
+MIN_SAMPLES = 16
 #: Starting points for gradient descent (the best samples for each disjunct).
 N_STARTS = 64
 #: Gradient steps per start (the step size follows a cosine schedule).

@@ -14,16 +14,27 @@ Stages, each cheaper than the next, each able to end the search:
 4. **Complete search** on what is left: branch and bound over input boxes
    (:mod:`.input_split`) when the input set is a box of at most
    :data:`INPUT_SPLIT_MAX_DIM` dimensions, else one MILP per disjunct
-   (:mod:`.milp`).
+   (:mod:`.milp`). When it stops without a verdict (a candidate that fails
+   the exact check) and time is left, the searches not yet run (sampling and
+   descent, the LP-guided descent) get it before the answer is "unknown".
 
 Soundness policy (see docs/verify.md): proofs are over closures (a neuron
 fixed on is ``z >= 0``, a strict violation row is non-strict), so a proof
 covers a superset of the question; a counterexample is reported only after
 exact float64 checks (:meth:`~.query.Query.check_points`): inside the input
-set with no tolerance, every fixed phase strict (on: ``z > 0``; ties at 0 are
+set with no tolerance (strict input rows of a :class:`~.query.StrictPolyhedron`
+strictly), every fixed phase strict (on: ``z > 0``; ties at 0 are
 off), and the output in a disjunct (a tie ``y_j == y_c`` violates
 ``ClassWins(c)``). Anything a solver proposes that fails those checks is
-repaired or refused (:mod:`.confirm`), never reported.
+repaired or refused (:mod:`.confirm`), never reported. A reported
+counterexample is, when one exists nearby, a vector of float32 numbers
+(:func:`float32_witness`: VNN-COMP reads witnesses in float32); else the note
+says so and ``stats["float32_witness"]`` is False.
+
+Work per disjunct is vectorised over the stacked rows of all disjuncts
+(:class:`~.properties.StackedRows`), so that a property of 65,536 disjuncts
+costs array passes, not Python loops; every loop that can run long checks the
+deadline.
 """
 
 from __future__ import annotations
@@ -78,15 +89,19 @@ def verify(
     ----------
     net : Network
         relu, leaky_relu and identity layers.
-    input_set : Box, Polyhedron or PolyUnion
-        Bounded. A PolyUnion is verified piece by piece.
+    input_set : Box, Polyhedron, StrictPolyhedron or PolyUnion
+        Bounded. A PolyUnion is verified piece by piece. Too wide for float64
+        arithmetic (``hi - lo`` overflows) is refused.
     prop : Property
-        :class:`ClassWins`, :class:`OutputIn` or :class:`OutputAvoids`.
+        :class:`ClassWins`, :class:`OutputIn` or :class:`OutputAvoids`. A
+        disjunct without rows (no output constraint) is violated by every
+        input that follows the pattern.
     pattern : Pattern, optional
         A partial activation pattern: only inputs that follow it count
         (a NAP, a minimal pattern).
     timeout : float, optional
-        Seconds of wall-clock time; at expiry the result is "unknown".
+        Seconds of wall-clock time; at expiry the result is "unknown"
+        (booleans, NaN, infinity and values <= 0 are refused).
     method : {"auto", "input-split", "milp"}
         The complete back end ("auto": input splitting for boxes of at most
         :data:`INPUT_SPLIT_MAX_DIM` inputs, else MILP).
@@ -131,6 +146,9 @@ def verify(
                       note="the input set is empty: the property holds vacuously")
     results = []
     for i, piece in enumerate(pieces):
+        if i and deadline.expired():
+            results.append(Result("unknown", method="pieces", note="timeout"))
+            break
         r = _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first, seed, progress, device)
         results.append(r)
         if r.status != "proved":

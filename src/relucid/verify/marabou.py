@@ -291,13 +291,13 @@ def _build_query(M, net: Network, piece, bounds, pattern: Pattern, conj: Conjunc
     post: list[list[tuple[float, int]]] = [[(1.0, v)] for v in xs]
     for li, layer in enumerate(net.layers):
         zs = affine(layer.weight, layer.bias, post)
-        if layer.is_piecewise_linear:
+        if layer.has_phases:
             for j, z in enumerate(zs):
                 if (li, j) in pattern.on:
                     bounds_lo[z] = max(bounds_lo.get(z, -np.inf), margin)
                 elif (li, j) in pattern.off:
                     bounds_hi[z] = min(bounds_hi.get(z, np.inf), -margin)
-        alpha = layer.off_slope if layer.is_piecewise_linear else 1.0
+        alpha = layer.off_slope if layer.has_phases else 1.0
         if alpha == 1.0:  # identity, or a leaky relu of slope 1
             post = [[(1.0, z)] for z in zs]
         elif alpha == 0.0:

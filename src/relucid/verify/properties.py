@@ -7,7 +7,9 @@ reachable. This is also exactly what a VNN-LIB file asserts.
 
 * :class:`ClassWins` ``(c)`` holds when ``y_c > y_j`` for every ``j != c``.
   Its violations are ``{y : y_j >= y_c}``, one per ``j`` (non-strict: a tie is
-  a violation, as in VNN-LIB robustness properties).
+  a violation, as in VNN-LIB robustness properties). On a one-output network
+  (a binary classifier, as in :meth:`~relucid.Network.classify`) class 1 wins
+  where ``y0 > 0`` and class 0 where ``y0 <= 0``.
 * :class:`OutputIn` ``(P)`` holds when ``A y <= b``. Its violations are
   ``{y : a_i y > b_i}``, one per row (strict: the boundary of ``P`` is inside).
 * :class:`OutputAvoids` ``([Conjunction, ...])`` holds when the output is in
@@ -196,12 +198,28 @@ def stack_rows(conjunctions, output_dim: int | None = None) -> StackedRows:
     owner = np.repeat(np.arange(len(counts)), counts)
     index = unique = None
     if C.shape[0] > 2 * len(counts):  # rows repeat (a product of disjunctions): find the distinct ones
-        key = np.ascontiguousarray(np.hstack([C, d[:, None], strict[:, None].astype(np.float64)]))
+        index, first = _distinct_rows(C, d, strict)
+        unique = (C[first], d[first], strict[first])
+    return StackedRows(C, d, strict, owner, starts, counts, index, unique)
+
+
+def _distinct_rows(C, d, strict) -> tuple[np.ndarray, np.ndarray]:
+    """``(index, first)``: row ``i`` equals row ``first[index[i]]``, and the ``first`` rows are distinct.
+
+    One random projection of each row is sorted (fast); the grouping is then
+    checked entry by entry, and an exact byte-wise grouping is used when two
+    different rows share a projection.
+    """
+    key = np.hstack([C, d[:, None], strict[:, None].astype(np.float64)]) + 0.0  # + 0.0: -0.0 is 0.0
+    proj = key @ np.random.default_rng(0).standard_normal(key.shape[1])
+    _, first, index = np.unique(proj, return_index=True, return_inverse=True)
+    index = index.ravel()
+    if not np.array_equal(key[first][index], key):
+        key = np.ascontiguousarray(key)
         _, first, index = np.unique(key.view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel(),
                                     return_index=True, return_inverse=True)
-        unique = (C[first], d[first], strict[first])
         index = index.ravel()
-    return StackedRows(C, d, strict, owner, starts, counts, index, unique)
+    return index, first
 
 
 def first_satisfied(conjunctions, Y, rows: StackedRows | None = None) -> np.ndarray:

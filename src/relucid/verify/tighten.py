@@ -32,7 +32,7 @@ def tighten_bounds(q: Query, layer_bounds: list, budget: float) -> list:
     bounds = [(L.copy(), U.copy()) for L, U in layer_bounds]
     net = q.net
     for k in range(1, len(net.layers) - 1):
-        if not net.layers[k].is_piecewise_linear:
+        if not net.layers[k].has_phases:
             continue
         L, U = bounds[k]
         free = q.phases.get(k)
