@@ -201,7 +201,8 @@ def report(fig: dict) -> list[str]:
             "",
         ]
     lines += ["## (b) Small networks: full explanations (text, bounds, vertices included)", "",
-              "| network | why s (median / mean / max) | why_not s (median / mean / max) | why_not found | crossings (median / mean / max) |",
+              "| network | why s (median / mean / max) | why_not s (median / mean / max) | why_not found "
+              "| crossings (median / mean / max) |",
               "|---|---|---|---|---|"]
     for name, s in fig["small"].items():
         lines.append(f"| {name} | {_fmt(s['why_s'], 3)} | {_fmt(s['why_not_s'], 3)} | {s['found']} of {s['n']} | "

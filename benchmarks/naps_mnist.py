@@ -369,7 +369,7 @@ def write_results(out_dir, args, started, total, nets, mined, extra, tables, tri
         tab = tables[name]
         L += [f"### mnist-net_{name}", "", tab.to_markdown(), "", "NAP sizes |A| / |D| (neurons fixed on / off; "
               f"{nets[name].n_pattern_neurons - 0} hidden neurons):", "", tab.sizes_markdown(), "",
-              f"Label pairs trivially non-ambiguous (a neuron in A of one NAP and D of the other), of 45: "
+              "Label pairs trivially non-ambiguous (a neuron in A of one NAP and D of the other), of 45: "
               + ", ".join(f"δ={d:g}: {trivial[name][d]}" for d in DELTAS) + ".", "",
               f"![overlap {name}](naps_overlap_{name}.png)", ""]
         J["tables"][name] = tab.to_dict()

@@ -149,7 +149,8 @@ def main() -> None:
         "",
         "## Summary (all seeds of an architecture together)",
         "",
-        "| arch | returned | explored | explored / returned (all, worst seed) | wall s | ms / returned piece (all, median seed) | paper order: explored, s (done) |",
+        "| arch | returned | explored | explored / returned (all, worst seed) | wall s "
+        "| ms / returned piece (all, median seed) | paper order: explored, s (done) |",
         "|---|---:|---:|---|---:|---|---|",
     ]
     for s in summary:

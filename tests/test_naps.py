@@ -23,7 +23,6 @@ import relucid as rl
 from relucid.errors import InvalidValueError, ModelFormatError, ShapeError
 from relucid.naps import (
     NAP,
-    ActivationCounts,
     count_activations,
     cross_check,
     follow_matrix,

@@ -131,7 +131,7 @@ class SerialExecutor:
                 return
             try:
                 value = fn(item)
-            except Exception as exc:  # handed to the caller, which re-raises it
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
                 yield i, False, exc
             else:
                 yield i, True, value

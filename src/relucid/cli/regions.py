@@ -93,7 +93,8 @@ def regions(args) -> int:
         polys = sub.polygons()
         W, c = sub.affine
         centres = sub.interior_points()
-        classes = np.einsum("nij,nj->ni", W, centres).argmax(axis=1) if W.shape[1] > 1 else (sub.evaluate(centres, np.arange(len(sub)))[:, 0] > 0).astype(int)
+        Y = np.einsum("nij,nj->ni", W, centres) + c  # each face's output at its interior point
+        classes = Y.argmax(axis=1) if Y.shape[1] > 1 else (Y[:, 0] > 0).astype(int)
         entries = [
             {"pattern": sub.pattern(i).to_string(net), "vertices": polys[i], "area": float(a), "class_at_centre": int(k)}
             for i, (a, k) in enumerate(zip(sub.area(), classes))

@@ -749,7 +749,7 @@ def _solve_milp_forked(args, time_limit: float) -> MILPResult:
                                "nodes": res.nodes, "n": 0 if res.x is None else len(res.x)}).encode()
             with os.fdopen(w, "wb") as f:
                 f.write(len(head).to_bytes(8, "little") + head + x)
-        except BaseException:  # pragma: no cover - reported as ERROR by the parent
+        except BaseException:  # noqa: BLE001 - the forked child must reach os._exit; the parent reports ERROR
             code = 1
         finally:
             os._exit(code)
