@@ -99,7 +99,7 @@ def test_region_errors():
         rl.region(net, rl.Pattern.from_dict({(0, 0): True}))
     with pytest.raises(rl.ShapeError, match="length 2"):
         rl.region(net, np.zeros(3))
-    with pytest.raises(rl.InvalidValueError, match="dimension 3"):
+    with pytest.raises(rl.ShapeError, match="dimension 3"):
         rl.region(net, np.zeros(2), domain=rl.Box(np.zeros(3), np.ones(3)))
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron, PolyUnion
+from ..geometry.domain import as_domain as check_domain
 from ..geometry.parse import parse_constraints
-from ..network import Network
+from ..network import Network, check_piecewise_linear
 
 __all__ = ["as_domain", "as_output_set", "check_exact_layers"]
 
@@ -33,22 +34,13 @@ def as_output_set(net: Network, output_set) -> tuple[Polyhedron, ...]:
 
 def as_domain(net: Network, domain) -> Polyhedron | None:
     """``domain`` (None, Polyhedron, or text like ``"0 <= x0 <= 1"``) checked against ``net.input_dim``."""
-    if domain is None:
-        return None
-    if isinstance(domain, str):
-        domain = parse_constraints(domain, net.input_dim, var="x")
-    if not isinstance(domain, Polyhedron):
-        raise InvalidValueError(f"preimage: domain must be a Polyhedron or a constraint string; got {type(domain).__name__}")
-    if domain.dim != net.input_dim:
-        raise ShapeError(f"preimage: the domain has dimension {domain.dim} but the network takes {net.input_dim} inputs")
-    return domain
+    return check_domain(domain, net.input_dim, who="preimage")
 
 
 def check_exact_layers(net: Network, method: str) -> None:
     """Refuse a layer without an exact polyhedral preimage (sigmoid, tanh) for ``method``."""
-    for k, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"preimage: layer {k} has {layer.activation} activations, which have no exact polyhedral "
-                f"preimage; use method='box' or relucid.contract_intervals (interval methods) instead of method={method!r}"
-            )
+    check_piecewise_linear(
+        net, who="preimage",
+        purpose=f"an exact polyhedral preimage (method={method!r}; use method='box' or relucid.contract_intervals "
+                "for sigmoid and tanh layers)",
+    )

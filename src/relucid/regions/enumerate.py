@@ -39,7 +39,8 @@ from tqdm.auto import tqdm
 
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
-from ..network import Network
+from ..geometry.domain import as_domain
+from ..network import Network, check_piecewise_linear
 from .incomplete import IncompleteEnumerationWarning
 from .marching import is_realised
 from .pattern import activation_bits, neuron_names
@@ -96,16 +97,13 @@ def regions(
     """
     if method not in ("auto", "march", "planar"):
         raise InvalidValueError(f"regions: method must be 'auto', 'march' or 'planar'; got {method!r}")
-    if domain.dim != net.input_dim:
-        raise InvalidValueError(f"regions: domain has dimension {domain.dim}, network takes {net.input_dim} inputs")
+    check_piecewise_linear(net, who="regions", purpose="a linear region")
+    domain = as_domain(domain, net.input_dim, who="regions", required=True, bounded=True)
     if method == "planar" and net.input_dim != 2:
         raise InvalidValueError(
             f"regions: method='planar' needs a network with 2 inputs; this one takes {net.input_dim} "
             "(use relucid.regions.planar.planar_regions(net, plane=(x0, x1, x2)) for a 2-D slice)"
         )
-    lo, hi = domain.bounding_box()
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise InvalidValueError("regions: the domain must be bounded (give a Box or a bounded Polyhedron)")
     if method == "planar" or (method == "auto" and net.input_dim == 2):
         yield from _planar(net, domain, max_regions=max_regions, timeout=timeout, progress=progress)
     else:

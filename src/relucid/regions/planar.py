@@ -68,7 +68,8 @@ from tqdm.auto import tqdm
 from .._validate import as_float_array
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Box, Polyhedron
-from ..network import Network
+from ..geometry.domain import as_domain
+from ..network import Network, check_piecewise_linear
 from .incomplete import IncompleteEnumerationWarning
 from .pattern import Pattern, activation_bits
 
@@ -262,7 +263,7 @@ def planar_regions(
     """
     origin, basis = _plane(net, plane)
     corners, domain = _domain_polygon(domain, plane is not None)
-    _check_layers(net)
+    check_piecewise_linear(net, who="planar_regions", purpose="a linear region")
     if corners.shape[0] == 0:
         return _empty(net, domain, origin, basis)
     sweep = _Sweep(net, origin, basis, corners)
@@ -775,15 +776,6 @@ def _warn_incomplete(n_faces: int, why: str) -> None:
 
 
 # -- validation ---------------------------------------------------------------------
-def _check_layers(net: Network) -> None:
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"planar_regions: layer {i} has activation {layer.activation!r}; linear regions exist only for "
-                "networks of relu, leaky_relu and identity layers"
-            )
-
-
 def _plane(net: Network, plane) -> tuple[np.ndarray, np.ndarray]:
     n = net.input_dim
     if plane is None:
@@ -817,15 +809,7 @@ def _domain_polygon(domain, has_plane: bool) -> tuple[np.ndarray, Polyhedron]:
                 "planar_regions: give a bounded 2-D domain, e.g. relucid.Box([-1, -1], [1, 1])"
             )
         domain = Box([0.0, 0.0], [1.0, 1.0])
-    if not isinstance(domain, Polyhedron):
-        raise InvalidValueError(
-            f"planar_regions: domain must be a relucid Polyhedron or Box; got {type(domain).__name__}"
-        )
-    if domain.dim != 2:
-        raise ShapeError(f"planar_regions: the domain has dimension {domain.dim}; it must be 2-D (plane coordinates)")
-    lo, hi = domain.bounding_box()
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise InvalidValueError("planar_regions: the domain must be bounded (give a Box or a bounded Polyhedron)")
+    domain = as_domain(domain, 2, who="planar_regions", bounded=True, what="the 2-D domain (plane coordinates)")
     corners = np.asarray(domain.vertices(), dtype=np.float64).reshape(-1, 2)
     if corners.shape[0] >= 3 and _polygon_area(corners) < 0:
         corners = corners[::-1]

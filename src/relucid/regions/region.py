@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
-from ..network import Network
+from ..geometry.domain import as_domain
+from ..network import Network, check_piecewise_linear
 from ..tolerances import REDUNDANCY_TOL
 from .pattern import Neuron, Pattern, neuron_names, pattern, split_bits
 
@@ -147,7 +148,8 @@ def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Regi
     >>> r.affine[0]
     array([[1., 0.]])
     """
-    _check_piecewise_linear(net)
+    check_piecewise_linear(net, who="region", purpose="a linear region")
+    domain = as_domain(domain, net.input_dim, who="region")
     if isinstance(x_or_pattern, Pattern):
         pat = x_or_pattern
     else:
@@ -158,10 +160,6 @@ def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Regi
         raise InvalidValueError(
             f"region: needs a complete pattern; this one leaves {free.size} neurons free "
             f"(first: {neuron_names(net)[free[0]]}). A partial pattern describes a union of regions."
-        )
-    if domain is not None and domain.dim != net.input_dim:
-        raise InvalidValueError(
-            f"region: domain has dimension {domain.dim} but the network takes {net.input_dim} inputs"
         )
     return Region(net, pat, *_region_parts(net, bits, domain))
 
@@ -270,11 +268,3 @@ def _region_rows(net: Network, phases: dict[int, np.ndarray]):
         return np.vstack(A_parts), np.concatenate(b_parts), (M, c)
     return np.zeros((0, n)), np.zeros(0), (M, c)
 
-
-def _check_piecewise_linear(net: Network) -> None:
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"region: layer {i} has activation {layer.activation!r}; linear regions exist only for "
-                "networks of relu, leaky_relu and identity layers"
-            )
