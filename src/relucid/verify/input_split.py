@@ -60,7 +60,7 @@ FIRST_PASS_SECONDS = 30.0
 CAND_DISJUNCTS = 8
 #: Boxes per batch are cut so that the spec's back-substitution (boxes x rows x
 #: widest layer, children of the look-ahead included) stays under this many entries.
-MAX_ENTRIES = 1 << 24
+MAX_ENTRIES = 1 << 22
 #: α-CROWN gradient steps on the spec's lower-line slopes per batch (0: plain
 #: CROWN slopes). Off by default: 5 steps sped up some proofs (1_9 prop_2: 6,345
 #: boxes -> 1,321) but the optimised linear bounds, used for contraction, sent
