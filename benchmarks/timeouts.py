@@ -9,9 +9,9 @@ process, so its wall time includes Python start-up and imports), and writes
 
 Inputs:
 
-* a 5-6-6-3 relu network whose property is a disjunction of 2,000 (and of
-  65,536) output conjunctions, none reachable from the attack's samples,
-  ``timeout = 3``;
+* the review's 5-50-50-5 relu network with 2,000 and 65,536 one-row output
+  disjuncts that no bound closes and no sample reaches, and 65,536 disjuncts
+  of 16 rows (16 asserted ORs), ``timeout = 3``;
 * ``relucid preimage`` on ACAS Xu 1_1 (``y0 <= y1``, whole input space, and a
   box), ``timeout = 5`` (needs ../shared/data);
 * a characterisation of MNIST test image 0 on mnistfc 256x2 over [0, 1]^784:
@@ -45,26 +45,12 @@ def promise(t: float) -> float:
     return 1.1 * t + 1.0
 
 
-def disjunct_net() -> rl.Network:
-    rng = np.random.default_rng(0)
-    return rl.Network([
-        rl.Dense(rng.normal(size=(6, 5)), rng.normal(size=6), "relu"),
-        rl.Dense(rng.normal(size=(6, 6)), rng.normal(size=6), "relu"),
-        rl.Dense(rng.normal(size=(3, 6)), rng.normal(size=3)),
-    ])
+def many_disjuncts(tmp: Path, k: int, product: bool):
+    """The review's property: ``k`` output disjuncts no bound closes and no sample reaches (tests/verify/test_hostile.py)."""
+    sys.path.insert(0, str(ROOT / "tests" / "verify"))
+    from test_hostile import _many_disjuncts
 
-
-def disjunct_vnnlib(path: Path, k: int, n_in: int = 5, n_out: int = 3) -> None:
-    """A VNN-LIB property whose violation set is an OR of ``k`` small boxes far out in output space."""
-    rng = np.random.default_rng(k)
-    lines = [f"(declare-const X_{i} Real)" for i in range(n_in)] + [f"(declare-const Y_{j} Real)" for j in range(n_out)]
-    lines += [f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))" for i in range(n_in)]
-    parts = []
-    for _ in range(k):
-        c = rng.uniform(1e3, 1e4, n_out) * rng.choice([-1, 1], n_out)
-        parts.append("(and " + " ".join(f"(>= Y_{j} {c[j]:.3f}) (<= Y_{j} {c[j] + 1:.3f})" for j in range(n_out)) + ")")
-    lines.append("(assert (or " + "\n".join(parts) + "))")
-    path.write_text("\n".join(lines) + "\n")
+    return _many_disjuncts(tmp, k, product)
 
 
 def timed(fn) -> tuple[float, str]:
@@ -88,20 +74,16 @@ def cli(args: list[str], limit: float) -> tuple[float, str]:
 
 def main() -> None:
     rows = []
-    net = disjunct_net()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        net_path = tmp / "net.npz"
-        rl.save(net, net_path)
-        for k in (2000, 65536):
-            prop_path = tmp / f"or{k}.vnnlib"
-            disjunct_vnnlib(prop_path, k)
+        for k, product, name in ((2000, False, "2,000 one-row disjuncts"), (65536, False, "65,536 one-row disjuncts"),
+                                 (65536, True, "65,536 disjuncts of 16 rows (16 ORs)")):
+            net, net_path, prop_path = many_disjuncts(tmp, k, product)
             box, prop = rl.load_vnnlib(prop_path)
             t, out = timed(lambda: rl.verify(net, box, prop, timeout=3.0).status)
-            rows.append(dict(input=f"{k:,} output disjuncts", call="rl.verify(timeout=3)", timeout=3.0, wall=t, result=out))
+            rows.append(dict(input=name, call="rl.verify(timeout=3)", timeout=3.0, wall=t, result=out))
             t, out = cli(["verify", str(net_path), str(prop_path), "--timeout", "3"], 3.0)
-            rows.append(dict(input=f"{k:,} output disjuncts", call="relucid verify --timeout 3", timeout=3.0, wall=t,
-                             result=out))
+            rows.append(dict(input=name, call="relucid verify --timeout 3", timeout=3.0, wall=t, result=out))
     acas = SHARED / "acasxu" / "ACASXU_run2a_1_1_batch_2000.onnx"
     if acas.exists():
         anet = rl.load(acas)

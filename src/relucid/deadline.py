@@ -31,7 +31,11 @@ from dataclasses import dataclass
 
 from .errors import InvalidValueError
 
-__all__ = ["Deadline", "check_timeout"]
+__all__ = ["Deadline", "DeadlineExpired", "check_timeout"]
+
+
+class DeadlineExpired(TimeoutError):
+    """Raised by :meth:`Deadline.check` inside work that has no partial answer (e.g. parsing)."""
 
 
 def check_timeout(timeout, *, who: str) -> float | None:
@@ -79,6 +83,11 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.limited and time.monotonic() >= self.at
+
+    def check(self, what: str) -> None:
+        """Raise :class:`DeadlineExpired` ("``what``: the timeout passed") once expired."""
+        if self.expired():
+            raise DeadlineExpired(f"{what}: the timeout passed")
 
     def seconds(self, floor: float = 0.0) -> float | None:
         """Seconds left for a solver's time limit, at least ``floor``; ``None`` without a limit."""

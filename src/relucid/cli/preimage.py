@@ -21,7 +21,7 @@ def register(sub, common) -> None:
     s.add_argument("--method", choices=("exact", "under", "box"), default="exact")
     s.add_argument("--max-pieces", type=positive_int, default=None, help="under: pieces to return (default 10)")
     s.add_argument("--timeout", type=positive_seconds, default=None,
-                   help="seconds (exact: stop early, marked incomplete)")
+                   help="seconds, loading the network included (exact: stop early, marked incomplete)")
     s.add_argument("--show", type=nonnegative_int, default=5, help="pieces printed in the text output (default 5)")
     s.add_argument("--plot", type=figure_path, help="write a figure of the preimage (1-D and 2-D inputs)")
     s.add_argument("--progress", action="store_true", help="show a progress bar")
@@ -30,15 +30,17 @@ def register(sub, common) -> None:
 
 def preimage(args) -> int:
     from ..geometry.parse import format_row, parse_constraints
+    from ..deadline import Deadline
     from ..preimage import as_domain, as_output_set, preimage as run_preimage
 
+    deadline = Deadline.after(args.timeout)  # loading the network counts against --timeout too
     net = load_network(args.net)
     if args.plot and net.input_dim > 2:  # refuse before the work, not after it
         raise InvalidValueError(f"--plot: only 1-D and 2-D inputs can be drawn; the network takes {net.input_dim}")
     ys = as_output_set(net, args.output)
     domain = None if args.domain is None else check_domain(as_domain(net, args.domain), args.domain)
     pre = run_preimage(net, parse_constraints(args.output, net.output_dim, var="y"), domain, method=args.method,
-                       max_pieces=args.max_pieces, timeout=args.timeout, progress=args.progress)
+                       max_pieces=args.max_pieces, timeout=deadline.seconds(floor=0.01), progress=args.progress)
     s = pre.stats
     where = f" within {args.domain!r}" if args.domain is not None else ""
     lines = [f"preimage of {{{args.output}}}{where} ({args.method}): {len(pre)} pieces"]

@@ -20,7 +20,6 @@ from ..errors import ModelFormatError
 from ..network import Network
 from .nnet import NNetModel, load_nnet, read_nnet, save_nnet
 from .npz import load_npz, save_npz
-from .onnx import load_onnx, save_onnx
 from .sklearn import from_sklearn
 from .torch import from_torch
 from .vnnlib import VnnlibError, load_vnnlib, parse_vnnlib
@@ -40,6 +39,22 @@ __all__ = [
     "save_npz",
     "save_onnx",
 ]
+
+
+
+def load_onnx(path, **kwargs) -> Network:
+    """:func:`relucid.io.onnx.load_onnx` (the ``onnx`` package, ~0.8 s to import, is loaded on first use)."""
+    from .onnx import load_onnx as load_
+
+    return load_(path, **kwargs)
+
+
+def save_onnx(net: Network, path, **kwargs) -> None:
+    """:func:`relucid.io.onnx.save_onnx` (imports the ``onnx`` package on first use)."""
+    from .onnx import save_onnx as save_
+
+    return save_(net, path, **kwargs)
+
 
 _LOADERS = {".onnx": load_onnx, ".nnet": load_nnet, ".npz": load_npz}
 _SAVERS = {".onnx": save_onnx, ".nnet": save_nnet, ".npz": save_npz}

@@ -85,7 +85,7 @@ class _Row(NamedTuple):
     line: int
 
 
-def load_vnnlib(path, *, input_dim: int | None = None, output_dim: int | None = None):
+def load_vnnlib(path, *, input_dim: int | None = None, output_dim: int | None = None, deadline=None):
     """Read a VNN-LIB file: ``(input_set, prop)``.
 
     Parameters
@@ -94,6 +94,10 @@ def load_vnnlib(path, *, input_dim: int | None = None, output_dim: int | None = 
     input_dim, output_dim : int, optional
         The network's dimensions; a file declaring other numbers of inputs or
         outputs is refused.
+    deadline : relucid.deadline.Deadline, optional
+        Give up parsing when it passes (:class:`~relucid.deadline.DeadlineExpired`):
+        a file of 65,536 disjuncts takes seconds to read, and VNN-COMP counts
+        that time against the instance's timeout.
 
     Returns
     -------
@@ -118,11 +122,11 @@ def load_vnnlib(path, *, input_dim: int | None = None, output_dim: int | None = 
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise VnnlibError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    return parse_vnnlib(text, source=str(path), input_dim=input_dim, output_dim=output_dim)
+    return parse_vnnlib(text, source=str(path), input_dim=input_dim, output_dim=output_dim, deadline=deadline)
 
 
 def parse_vnnlib(text: str, *, source: str = "<string>", input_dim: int | None = None,
-                 output_dim: int | None = None):
+                 output_dim: int | None = None, deadline=None):
     """Parse VNN-LIB text: ``(input_set, prop)`` as :func:`load_vnnlib` returns them.
 
     ``source`` names the text in error messages and in the property's description.
@@ -143,20 +147,28 @@ def parse_vnnlib(text: str, *, source: str = "<string>", input_dim: int | None =
     ['y0 - y1 < 0', '-y0 <= -5']
     """
     try:
-        return _Parser(text, source).run(input_dim, output_dim)
+        return _Parser(text, source, deadline).run(input_dim, output_dim)
     except RecursionError:
         raise VnnlibError(f"{source}: expressions are nested too deeply") from None
 
 
 class _Parser:
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(self, text: str, source: str, deadline=None) -> None:
         self.text = text
         self.source = source
+        self.deadline = deadline
+        self.ticks = 0
         self.vars: dict[str, _Var] = {}
         self.order = 0  # index of the command being read
 
     def error(self, line: int, cause: str) -> VnnlibError:
         return VnnlibError(f"{self.source}:{line}: {cause}")
+
+    def tick(self, every: int = 4096) -> None:
+        """Check the deadline once in ``every`` calls (parsing has no partial answer: it stops)."""
+        self.ticks += 1
+        if self.deadline is not None and self.ticks % every == 0:
+            self.deadline.check(f"reading {self.source}")
 
     # -- driver ---------------------------------------------------------------
     def run(self, input_dim, output_dim):
@@ -196,6 +208,7 @@ class _Parser:
         opens: list[int] = []
         line = 1
         for tok in _TOKEN.findall(self.text):
+            self.tick(65536)
             c = tok[0]
             if c == "\n":
                 line += 1
@@ -248,6 +261,7 @@ class _Parser:
     # -- formulas ----------------------------------------------------------------
     def formula(self, node) -> list[list[_Row]]:
         """Disjunctive normal form: a list of disjuncts, each a list of rows."""
+        self.tick()
         if isinstance(node, _Atom):
             if node.text == "true":
                 return [[]]
@@ -475,6 +489,7 @@ class _Parser:
 
         disjuncts = []
         for rows in pieces:
+            self.tick(256)
             C, d = _matrix(rows, n)  # every number checked finite while folding
             disjuncts.append(Conjunction._checked(C, d, np.array([r.strict for r in rows], dtype=bool)))
         name = self.source if self.source.startswith("<") else Path(self.source).name

@@ -95,7 +95,6 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
     s = -s
     owner = R.owner
     row_of = (lambda r: r) if R.index is None else (lambda r: R.index[r])  # a row's distinct row
-    K = len(q.disjuncts)
     batch = _batch_size(q, batch, S.shape[0], R.C.shape[0], lookahead)
     lo_q, hi_q = q.lo[None].copy(), q.hi[None].copy()
     active_q = np.asarray(active0, bool)[None].copy()
@@ -110,7 +109,9 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         q.count("boxes", lo.shape[0])
         if progress is not None:
             progress.update(lo.shape[0])
+        t_bound = time.monotonic()
         out = _bound(q, lo, hi, (S, s), device)
+        per_box = (time.monotonic() - t_bound) / lo.shape[0]  # seconds of bounds per box, for the lookahead below
         safe_row = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)  # (B, u)
         closed = R.segment_any(R.expand(safe_row))
         active = active & ~closed & ~out.infeasible[:, None]
@@ -180,10 +181,13 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         rowcoef = np.abs(coef[np.arange(len(lo))[:, None], row_of(wr)])  # (B', J, n)
         score = (rowcoef * np.take_along_axis(active, chosen, axis=1)[:, :, None]).sum(axis=1) * (hi - lo)
         score = np.where(hi > lo, score + 1e-12 * (hi - lo) / width0, -1.0)
-        if lookahead:
+        # The lookahead bounds 2 * lookahead children per box: skip it (split by the
+        # score alone) when that would run past the deadline.
+        dim = None
+        if lookahead and time.monotonic() + 2 * lookahead * len(lo) * per_box < deadline:
             shortlist = np.argsort(-score, axis=1)[:, :lookahead]
-            dim = _lookahead_dims(q, lo, hi, active, (S, s), device, width0, shortlist)
-        else:
+            dim = _lookahead_dims(q, lo, hi, active, (S, s), device, width0, shortlist, deadline)
+        if dim is None:
             dim = np.argmax(score, axis=1)
         mid = (lo[np.arange(len(dim)), dim] + hi[np.arange(len(dim)), dim]) / 2
         lo2, hi1 = lo.copy(), hi.copy()
@@ -230,8 +234,12 @@ def _tightest(R, tight, active):
     return chosen, rows
 
 
-def _lookahead_dims(q, lo, hi, active, spec, device, width0, shortlist):
-    """For each box, the input among its ``shortlist`` (B, c) whose bisection closes most."""
+def _lookahead_dims(q, lo, hi, active, spec, device, width0, shortlist, deadline):
+    """For each box, the input among its ``shortlist`` (B, c) whose bisection closes most.
+
+    The children are bounded in chunks of at most :data:`MAX_ENTRIES` entries;
+    None when ``deadline`` passes first (the caller splits by its score).
+    """
     B, n = lo.shape
     rows = np.arange(B)
     los, his = [], []
@@ -244,13 +252,23 @@ def _lookahead_dims(q, lo, hi, active, spec, device, width0, shortlist):
         los += [lo, l2]
         his += [h1, hi]
     n = shortlist.shape[1]
-    out = _bound(q, np.vstack(los), np.vstack(his), spec, device)
-    q.count("lookahead_boxes", out.spec_lower.shape[0])
-    low = out.spec_lower  # (2 n B, m)
+    L, H = np.vstack(los), np.vstack(his)
+    width = max([q.net.input_dim] + [layer.weight.shape[0] for layer in q.net.layers])
+    chunk = max(1, MAX_ENTRIES // max(spec[0].shape[0] * width, 1))
+    lows, infeasible = [], []
+    for start in range(0, L.shape[0], chunk):
+        if time.monotonic() >= deadline:
+            return None
+        out = _bound(q, L[start:start + chunk], H[start:start + chunk], spec, device)
+        lows.append(out.spec_lower)
+        infeasible.append(out.infeasible)
+    q.count("lookahead_boxes", L.shape[0])
+    low = np.vstack(lows)  # (2 n B, m)
+    infeasible = np.concatenate(infeasible)
     # How far each child is from closing its open disjuncts: the sum over them
     # of the (negative) best row bound; 0 for a child with nothing left open.
     per_k = q.rows.segment_max(q.rows.expand(low))  # (2 n B, K)
-    per_k = np.where(np.tile(active, (2 * n, 1)) & ~out.infeasible[:, None], np.minimum(per_k, 0.0), 0.0)
+    per_k = np.where(np.tile(active, (2 * n, 1)) & ~infeasible[:, None], np.minimum(per_k, 0.0), 0.0)
     child = per_k.sum(axis=1).reshape(2 * n, B)
     score = child[0::2] + child[1::2]  # (n, B): both children of each split
     # Ties (no split helps the hardest disjunct, or all children close) go to
