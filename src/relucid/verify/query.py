@@ -41,6 +41,10 @@ class StrictPolyhedron(Polyhedron):
         object.__setattr__(self, "strict", readonly(strict))
 
 
+#: Near-tie candidates re-checked exactly per :meth:`Query.check_points` call.
+MAX_EXACT_CHECKS = 8
+
+
 @dataclass
 class Query:
     """``∃ x ∈ input set following the phases: net(x) ∈ one of the disjuncts?``
@@ -128,6 +132,23 @@ class Query:
             H = layer.activate(Z)
         out = first_satisfied(self.disjuncts, H, self.rows)
         out[~ok] = -1
+        return self._settle_ties(X, out)
+
+    def _settle_ties(self, X, out: np.ndarray) -> np.ndarray:
+        """Re-check exactly (:mod:`.exact`) the confirmed points that float64 may have decided by rounding.
+
+        At most :data:`MAX_EXACT_CHECKS` per call; further near-tie points are
+        refused (conservative: a refused point is only a missed candidate).
+        """
+        from .exact import exact_violation, near_tie
+
+        done = 0
+        for i in np.flatnonzero(out >= 0):
+            if not near_tie(self, X[i], int(out[i])):
+                continue
+            out[i] = exact_violation(self, X[i]) if done < MAX_EXACT_CHECKS else -1
+            done += 1
+            self.count("exact_checks")
         return out
 
 
