@@ -72,6 +72,13 @@ class Deadline:
     def never(cls) -> "Deadline":
         return cls(math.inf)
 
+    @classmethod
+    def coerce(cls, value) -> "Deadline":
+        """A Deadline from a Deadline, a ``time.monotonic()`` instant, or None (no limit)."""
+        if isinstance(value, Deadline):
+            return value
+        return cls(math.inf if value is None else float(value))
+
     @property
     def limited(self) -> bool:
         """Whether there is a limit at all."""

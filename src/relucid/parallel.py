@@ -43,12 +43,12 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 from tqdm.auto import tqdm
 
+from .deadline import Deadline
 from .errors import InvalidValueError
 
 __all__ = [
@@ -118,7 +118,7 @@ class Executor(Protocol):
     """
 
     def imap_unordered(
-        self, fn: Callable[[Any], Any], items: Sequence, *, deadline: float | None = None
+        self, fn: Callable[[Any], Any], items: Sequence, *, deadline: Deadline | float | None = None
     ) -> Iterator[tuple[int, bool, Any]]: ...
 
 
@@ -126,8 +126,9 @@ class SerialExecutor:
     """Runs every task in this process, in input order."""
 
     def imap_unordered(self, fn, items, *, deadline=None):
+        deadline = Deadline.coerce(deadline)
         for i, item in enumerate(items):
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline.expired():
                 return
             try:
                 value = fn(item)
@@ -200,6 +201,7 @@ class ProcessExecutor:
         return f"ProcessExecutor(n_jobs={self.n_jobs}, start_method={self.start_method!r})"
 
     def imap_unordered(self, fn, items, *, deadline=None):
+        deadline = Deadline.coerce(deadline)
         fork = self.start_method == "fork"
         token = None
         if fork:
@@ -225,7 +227,7 @@ class ProcessExecutor:
                 if not pending:
                     clean = True
                     return
-                left = None if deadline is None else deadline - time.monotonic()
+                left = deadline.seconds()
                 if left is not None and left <= 0:
                     return
                 done, _ = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
@@ -346,7 +348,7 @@ def run_all(
     """
     if on_timeout not in ("raise", "partial"):
         raise InvalidValueError(f"run_all: on_timeout must be 'raise' or 'partial'; got {on_timeout!r}")
-    if timeout is not None and not timeout >= 0:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0):
         raise InvalidValueError(f"run_all: timeout must be a non-negative number of seconds or None; got {timeout!r}")
     items = list(items)
     if executor is None:
@@ -355,7 +357,7 @@ def run_all(
         raise InvalidValueError(
             f"run_all: executor must have an imap_unordered(fn, items, deadline=...) method; got {type(executor).__name__}"
         )
-    deadline = None if timeout is None else time.monotonic() + float(timeout)
+    deadline = Deadline.after(timeout)  # 0 is allowed here: only what is already done
     results: list = [NOT_DONE] * len(items)
     n_done = 0
     bar = tqdm(total=len(items), desc=desc, disable=not progress)
@@ -372,10 +374,10 @@ def run_all(
         stream.close()
         bar.close()
     if n_done < len(items):
-        if deadline is not None and on_timeout == "partial":
+        if deadline.limited and on_timeout == "partial":
             return results
         what = f"run_all: timeout of {timeout:g} s reached after {n_done} of {len(items)} items"
-        if deadline is None:  # an executor that stopped early without a deadline
+        if not deadline.limited:  # an executor that stopped early without a deadline
             what = f"run_all: the executor stopped after {n_done} of {len(items)} items"
         raise ParallelTimeoutError(what, results, n_done)
     return results

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import parallel
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron, lp
 from ..network import Network
@@ -166,9 +167,7 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
         raise InvalidValueError(f"why_not: class {t} is already the predicted class of x; ask why(net, x) instead")
     if max_hamming is not None and (int(max_hamming) != max_hamming or max_hamming < 0):
         raise InvalidValueError(f"why_not: max_hamming must be a non-negative int or None; got {max_hamming!r}")
-    if timeout is not None and not timeout > 0:
-        raise InvalidValueError(f"why_not: timeout must be a positive number of seconds or None; got {timeout!r}")
-    deadline = None if timeout is None else t0 + float(timeout)
+    deadline = Deadline(t0 + check_timeout(timeout, who="why_not")) if timeout is not None else Deadline.never()
     origin = region(net, x, domain=domain)
     root = origin.pattern.to_bits(net)
     names_n = neuron_names(net)
@@ -179,7 +178,7 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
     level = [root]
     depth, visited, status, best = 0, 0, "exhausted", None
     while level:
-        hits = parallel.run_all(examine, level, n_jobs=n_jobs, timeout=_left(deadline), on_timeout="partial")
+        hits = parallel.run_all(examine, level, n_jobs=n_jobs, timeout=deadline.seconds(), on_timeout="partial")
         done = [h for h in hits if h is not parallel.NOT_DONE]
         visited += len(done)
         found = [h for h in done if h.found]
@@ -187,13 +186,13 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
             best = min(found, key=lambda h: (h.distance, int(np.sum(h.bits != root))))
             status = "found" if len(done) == len(level) else "timeout"
             break
-        if len(done) < len(level) or _expired(deadline):
+        if len(done) < len(level) or deadline.expired():
             status = "timeout"
             break
         if max_hamming is not None and depth >= max_hamming:
             status = "max_hamming"
             break
-        flips = parallel.run_all(expand, level, n_jobs=n_jobs, timeout=_left(deadline), on_timeout="partial")
+        flips = parallel.run_all(expand, level, n_jobs=n_jobs, timeout=deadline.seconds(), on_timeout="partial")
         nxt = []
         for bits, neurons in zip(level, flips):
             if neurons is parallel.NOT_DONE:
@@ -225,11 +224,3 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
         distance=distance(point, x, norm), confirmed=ok, seconds=time.monotonic() - t0, _center=best.center,
         **common,
     )
-
-
-def _left(deadline: float | None) -> float | None:
-    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
-
-
-def _expired(deadline: float | None) -> bool:
-    return deadline is not None and time.monotonic() >= deadline

@@ -14,17 +14,10 @@ import time
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..geometry import Box
 from ..verify.properties import Conjunction, OutputAvoids
 from .nap import NAP
-from .search import strictly_follows
-
-#: Share of a NAP's whole time budget (all its competitor rows) that LP bound
-#: tightening may use before the MILPs.
-TIGHTEN_SHARE = 0.25
-
-#: Tightening budget without a timeout (seconds).
-TIGHTEN_MAX_SECONDS = 120.0
 
 #: The search's best following points that get an LP in their linear region.
 POLISH_POINTS = 3
@@ -60,11 +53,12 @@ def decide(net, lo, hi, pattern_nap: NAP, conjs, budget, engine, seed) -> list:
 
 
 class Shared:
-    """The engine's stages for several violation rows over one box and pattern, shared where they can be.
+    """The engine's stages (:mod:`relucid.verify.stages`) for several violation rows over one box and
+    pattern, shared where they can be.
 
-    :meth:`bounds`: DeepPoly with the pattern's phases, once for all rows
-    (the engine's stage 3). :meth:`milps`: LP bound tightening once, then one
-    MILP per row (:func:`relucid.verify.milp.milp_search`), each with an
+    :meth:`bounds`: :func:`~relucid.verify.stages.bound_stage`, once for all
+    rows. :meth:`milps`: :func:`~relucid.verify.stages.tighten_stage` once,
+    then one :func:`~relucid.verify.stages.milp_stage` per row, each with an
     equal share of the time left.
     """
 
@@ -78,31 +72,26 @@ class Shared:
 
     def bounds(self) -> list:
         """Per row: ``("proved", None, "bounds", note)`` when the bounds close it, else None."""
-        from ..bounds.deeppoly import deeppoly_bounds
+        from ..verify.stages import bound_stage
 
         t = time.monotonic()
-        q = self.q
-        S, s, strict, owner = q.spec()
-        bnd = deeppoly_bounds(self.net, q.lo[None], q.hi[None], q.phases, spec=(S, s))
+        first = bound_stage(self.q)
         self.elapsed += time.monotonic() - t
         n = len(self.conjs)
-        if bnd.infeasible[0]:
+        if first.infeasible:
             return [("proved", None, "bounds", "no input of the box follows the pattern (the property holds vacuously)")] * n
-        safe = np.where(strict, bnd.spec_lower[0] >= 0, bnd.spec_lower[0] > 0)
-        self.layers = [(L[0], U[0]) for L, U in bnd.layers]
-        return [("proved", None, "bounds", None) if safe[owner == k].any() else None for k in range(n)]
+        self.layers = first.layers
+        return [None if first.open[k] else ("proved", None, "bounds", None) for k in range(n)]
 
     def milps(self, rows, budget) -> list:
         """``[(status, x, "milp", note)]`` for the given row indices (after :meth:`bounds`)."""
-        from ..verify.milp import milp_search
-        from ..verify.tighten import tighten_bounds
+        from ..verify.stages import milp_stage, tighten_stage
 
         q = self.q
         t0 = time.monotonic()
         deadline = np.inf if budget is None else t0 + float(budget)
         q.deadline = deadline
-        tb = TIGHTEN_SHARE * float(budget) if budget is not None else TIGHTEN_MAX_SECONDS
-        layers = tighten_bounds(q, self.layers, tb)
+        layers = tighten_stage(q, self.layers)
         out = []
         for i, k in enumerate(rows):
             now = time.monotonic()
@@ -112,7 +101,7 @@ class Shared:
             q.deadline = now + (deadline - now) / (len(rows) - i) if np.isfinite(deadline) else np.inf
             active = np.zeros(len(self.conjs), dtype=bool)
             active[k] = True
-            status, x, note = milp_search(q, layers, active)
+            status, x, note = milp_stage(q, layers, active)
             out.append((status, x, "milp", note))
         self.elapsed += time.monotonic() - t0
         return out
@@ -130,8 +119,9 @@ def polish(net, lo, hi, phases, conj, points, deadline):
 
     if points is None or not len(points):
         return None
-    q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, (conj,),
-              np.inf if deadline is None else max(deadline, time.monotonic() + POLISH_MIN_SECONDS))
+    limit = Deadline.coerce(deadline)  # at least POLISH_MIN_SECONDS, even when the search used up its share
+    at = max(limit.at, time.monotonic() + POLISH_MIN_SECONDS) if limit.limited else np.inf
+    q = Query(net, lo, hi, np.zeros((0, net.input_dim)), np.zeros(0), phases, (conj,), at)
     for p in points[:POLISH_POINTS]:
         if q.expired():
             break
@@ -166,12 +156,13 @@ def everything(net, lo, hi) -> Conjunction:
 
 
 def confirmed(net, phases, lo, hi, w, x) -> bool:
-    if x is None:
-        return False
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape != (net.input_dim,) or not np.all((x >= lo) & (x <= hi)):
-        return False
-    if not strictly_follows(net, phases, x)[0]:
-        return False
-    return True if w is None else bool(net(x) @ w <= 0)
+    """Whether ``x`` is in the box, follows the phases and (with ``w``) has ``w·y <= 0``: the engine's one
+    counterexample check (:meth:`relucid.verify.query.Query.check_points`)."""
+    from ..verify.query import Query
+    from ..verify.stages import is_counterexample
+
+    rows = np.zeros((1, net.output_dim)) if w is None else np.asarray(w, dtype=np.float64)[None]
+    q = Query(net, np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64), np.zeros((0, net.input_dim)),
+              np.zeros(0), phases, (Conjunction(rows, [0.0]),))
+    return is_counterexample(q, x)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..network import Network
 
 __all__ = ["SearchResult", "nap_search", "strictly_follows"]
@@ -107,7 +108,7 @@ def nap_search(
     n_steps: int = 200,
     step: float = 0.02,
     rng=0,
-    deadline: float | None = None,
+    deadline=None,
 ) -> SearchResult:
     """Search the box ``[lo, hi]`` for inputs that strictly follow ``phases`` (and reach ``w·y <= 0``).
 
@@ -126,8 +127,8 @@ def nap_search(
     n_steps : int
         Signed-gradient steps (cosine step schedule from ``step · (hi - lo)``).
     rng : int or numpy Generator
-    deadline : float, optional
-        ``time.monotonic()`` at which to stop.
+    deadline : Deadline or float, optional
+        When to stop (a :class:`~relucid.deadline.Deadline`, or a ``time.monotonic()`` instant).
 
     Returns
     -------
@@ -146,7 +147,7 @@ def nap_search(
         parts.append(rng.uniform(lo, hi, size=(int(n_random), lo.shape[0])))
     x = np.vstack(parts)
     with _small_blas():
-        res = _descend(net, phases, w, x, lo, hi, n_steps, step, deadline)
+        res = _descend(net, phases, w, x, lo, hi, n_steps, step, Deadline.coerce(deadline))
     res.time = time.monotonic() - t0
     return res
 
@@ -161,7 +162,7 @@ def _descend(net, phases, w, x, lo, hi, n_steps, step, deadline) -> SearchResult
             if hit is not None:
                 res.hit = hit
                 break
-        if t == n_steps or (deadline is not None and time.monotonic() >= deadline):
+        if t == n_steps or deadline.expired():
             break
         g = _gradient(net, phases, w, x)
         size = step0 * 0.5 * (1 + np.cos(np.pi * t / n_steps)) + 1e-3 * (hi - lo)

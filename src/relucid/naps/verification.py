@@ -50,6 +50,7 @@ import time
 
 import numpy as np
 
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Box
 from ..geometry.domain import as_domain
@@ -125,6 +126,7 @@ def nap_robustness(
         In the order of ``competitors``.
     """
     lo, hi = _domain_box(net, domain, "nap_robustness")
+    timeout = check_timeout(timeout, who="nap_robustness")
     c, comps = _label_and_competitors(net, nap, label, competitors, "nap_robustness")
     return _robust_rows(net, nap, c, comps, lo, hi, None, timeout, search, seeds, engine, seed, "robustness")
 
@@ -165,6 +167,7 @@ def nap_augmented_robustness(
     carries a note saying so.
     """
     dlo, dhi = _domain_box(net, domain, "nap_augmented_robustness")
+    timeout = check_timeout(timeout, who="nap_augmented_robustness")
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     if x.shape[0] != net.input_dim:
         raise InvalidValueError(f"nap_augmented_robustness: x has {x.shape[0]} values but the network takes {net.input_dim}")
@@ -214,6 +217,7 @@ def non_ambiguity(
     """
     t0 = time.monotonic()
     lo, hi = _domain_box(net, domain, "non_ambiguity")
+    timeout = check_timeout(timeout, who="non_ambiguity")
     _check_engine(engine, "non_ambiguity")
     for nap in (nap_a, nap_b):
         if not isinstance(nap, NAP):
@@ -232,7 +236,7 @@ def non_ambiguity(
     both = NAP(nap_a.active | nap_b.active, nap_a.inactive | nap_b.inactive)
     phases = both.layer_phases(net)
     note = "both NAPs are empty: every input follows both" if both.is_empty else None
-    deadline = None if timeout is None else t0 + float(timeout)
+    deadline = Deadline.after(timeout)
     conj = everything(net, lo, hi)
     shared = None
     if engine == "relucid":  # bounds first: they often show that no input follows both
@@ -243,10 +247,10 @@ def non_ambiguity(
                               note=_join(note, "no input of the domain follows both NAPs (bounds)"), **base)
     if search:
         s = nap_search(net, phases, lo, hi, starts=seeds, rng=seed,
-                       deadline=None if timeout is None else time.monotonic() + SEARCH_SHARE * float(timeout))
+                       deadline=Deadline.after(None if timeout is None else SEARCH_SHARE * timeout))
         if s.hit is not None:
             return _ambiguity_witness(net, phases, lo, hi, s.hit, "search", time.monotonic() - t0, note, base)
-    left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+    left = deadline.seconds(floor=1e-3)
     if shared is not None:
         ((status, x, method, enote),) = shared.milps([0], left)
     else:
@@ -318,7 +322,7 @@ def _robust_rows(net, nap, c, comps, lo, hi, starts, timeout, search, seeds, eng
             if j in answers:
                 continue
             t = time.monotonic()
-            dl = None if timeout is None else t + SEARCH_SHARE * float(timeout)
+            dl = Deadline.after(None if timeout is None else SEARCH_SHARE * timeout)
             s = nap_search(net, phases, lo, hi, objective=row(net, c, j), starts=pts, rng=seed + j, deadline=dl)
             hit = s.hit if s.hit is not None else polish(net, lo, hi, phases, violation(net, c, j), s.points, dl)
             spent[j] += time.monotonic() - t

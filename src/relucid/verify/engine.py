@@ -44,18 +44,16 @@ import time
 import numpy as np
 
 from ..bounds import input_box, pattern_phases
-from ..bounds.deeppoly import deeppoly_bounds
 from ..deadline import Deadline
 from ..errors import InvalidValueError
 from ..geometry import Box
 from ..network import Network
 from .attack import attack, lp_guided_attack
 from .input_split import input_split_search
-from .milp import milp_search
 from .properties import Conjunction, Property
 from .query import Query, StrictPolyhedron, input_pieces
 from .result import Result
-from .tighten import tighten_bounds
+from .stages import bound_stage, milp_stage, tighten_stage
 
 __all__ = ["verify"]
 
@@ -63,11 +61,6 @@ __all__ = ["verify"]
 INPUT_SPLIT_MAX_DIM = 8
 
 METHODS = ("auto", "input-split", "milp")
-
-#: LP bound tightening before a MILP may use this share of the remaining time
-#: (or TIGHTEN_MAX_SECONDS without a timeout).
-TIGHTEN_SHARE = 0.4
-TIGHTEN_MAX_SECONDS = 120.0
 
 
 def verify(
@@ -176,14 +169,11 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
         return Result("proved", method="trivial", note="the property has no violation set", stats=q.stats)
     # One DeepPoly pass first: it costs about one batch of the attack's
     # forward passes and closes easy queries before any search.
-    S, d, strict = q.rows.distinct  # each distinct row bounded once
-    out = deeppoly_bounds(net, lo[None], hi[None], phases, spec=(S, -d))
-    _check_bounds(out)
-    if out.infeasible[0]:
+    first = bound_stage(q)
+    if first.infeasible:
         return Result("proved", method="bounds", stats=q.stats,
                       note="no input of the set follows the pattern: the property holds vacuously")
-    safe = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)
-    active = ~q.rows.segment_any(q.rows.expand(safe))[0]
+    active = first.open
     q.stats["open_after_bounds"] = int(active.sum())
     if not active.any():
         return Result("proved", method="bounds", stats=q.stats)
@@ -207,20 +197,18 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
                 bar.close()
         name = "input-split"
     else:
-        layers = [(L[0], U[0]) for L, U in out.layers]
-        budget = TIGHTEN_SHARE * q.remaining() if np.isfinite(q.remaining()) else TIGHTEN_MAX_SECONDS
-        layers = tighten_bounds(q, layers, budget)
+        layers = tighten_stage(q, first.layers)
         x = lp_guided_attack(q, layers, active) if attack_first else None
         if x is not None:
             return _falsified(q, x, "lp-attack")
-        status, x, note = milp_search(q, layers, active)
+        status, x, note = milp_stage(q, layers, active)
         name = "milp"
     if status == "unknown" and note != "timeout" and not q.expired():
         # The complete search stopped without a verdict (a candidate that did
         # not survive the exact check): spend the time left on the searches
         # not tried yet before answering "unknown".
         if use_split:
-            layers = [(L[0], U[0]) for L, U in out.layers]
+            layers = first.layers
         x = _last_resort(q, layers, active, tried_attack=attack_first, tried_lp=attack_first and not use_split,
                          seed=seed)
         if x is not None:
@@ -325,19 +313,6 @@ def _check_range(lo, hi) -> None:
             f"verify: the input set is too wide for float64 arithmetic in dimension {i} "
             f"([{lo[i]:.6g}, {hi[i]:.6g}]: its width overflows); rescale the inputs"
         )
-
-
-def _check_bounds(out) -> None:
-    """Refuse a query whose bounds overflow float64 (inf or NaN): the network's outputs are not representable."""
-    for k, (L, U) in enumerate(out.layers):
-        if not (np.isfinite(L).all() and np.isfinite(U).all()):
-            raise InvalidValueError(
-                f"verify: the bounds of layer {k} overflow float64 over the input set (inf or NaN); "
-                "rescale the inputs or the weights"
-            )
-    if out.spec_lower is not None and np.isnan(out.spec_lower).any():
-        raise InvalidValueError("verify: the bounds of the property's rows overflow float64 over the input set (NaN); "
-                                "rescale the inputs, the weights or the property")
 
 
 def _check_network(net: Network) -> None:

@@ -1,0 +1,99 @@
+"""The engine's stages as functions, called by :func:`relucid.verify` and by every analysis that asks
+a verification question over a box and a partial pattern (NAP queries, issue 16).
+
+* :func:`bound_stage` — one DeepPoly pass with the pattern's phases over the
+  query's box, bounding every distinct violation row; says which disjuncts
+  it closes and whether no input follows the pattern at all;
+* :func:`tighten_stage` — LP bound tightening for the MILP's big-M constants,
+  within one budget rule (:data:`TIGHTEN_SHARE` of the time left, or
+  :data:`TIGHTEN_MAX_SECONDS` without a deadline);
+* :func:`milp_stage` — the MILP for the open disjuncts
+  (:func:`relucid.verify.milp.milp_search`);
+* counterexamples are confirmed by :meth:`~relucid.verify.query.Query.check_points`
+  only (:func:`is_counterexample` for one point).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bounds.deeppoly import deeppoly_bounds
+from ..errors import InvalidValueError
+from .milp import milp_search
+from .query import Query
+from .tighten import tighten_bounds
+
+__all__ = ["BoundStage", "TIGHTEN_MAX_SECONDS", "TIGHTEN_SHARE", "bound_stage", "is_counterexample",
+           "milp_stage", "tighten_stage"]
+
+#: LP bound tightening before the MILPs may use this share of the time left.
+TIGHTEN_SHARE = 0.4
+#: ... or this many seconds when there is no deadline.
+TIGHTEN_MAX_SECONDS = 120.0
+
+
+@dataclass
+class BoundStage:
+    """What one DeepPoly pass over the query's box decided.
+
+    ``infeasible``: no input of the box follows the pattern (every disjunct is
+    closed, vacuously). ``open``: (K,) bool, the disjuncts the bounds leave
+    open. ``layers``: per layer, the (lower, upper) pre-activation bounds.
+    """
+
+    infeasible: bool
+    open: np.ndarray
+    layers: list
+
+
+def bound_stage(q: Query) -> BoundStage:
+    """DeepPoly with the query's phases; a disjunct closes when one of its rows is bounded away from it.
+
+    A row ``c y <= d`` of a disjunct is safe when the lower bound of ``c y - d`` is ``> 0``
+    (``>= 0`` for a strict row); a disjunct with a safe row is unreachable.
+    """
+    S, d, strict = q.rows.distinct  # each distinct row bounded once
+    out = deeppoly_bounds(q.net, q.lo[None], q.hi[None], q.phases, spec=(S, -d))
+    _check_bounds(out)
+    layers = [(L[0], U[0]) for L, U in out.layers]
+    if out.infeasible[0]:
+        return BoundStage(True, np.zeros(len(q.disjuncts), dtype=bool), layers)
+    safe = np.where(strict, out.spec_lower >= 0, out.spec_lower > 0)
+    return BoundStage(False, ~q.rows.segment_any(q.rows.expand(safe))[0], layers)
+
+
+def tighten_stage(q: Query, layers: list) -> list:
+    """LP-tightened copies of ``layers`` within :data:`TIGHTEN_SHARE` of the query's time left."""
+    left = q.remaining()
+    budget = TIGHTEN_SHARE * left if np.isfinite(left) else TIGHTEN_MAX_SECONDS
+    return tighten_bounds(q, layers, budget)
+
+
+def milp_stage(q: Query, layers: list, open_: np.ndarray):
+    """``(status, x, note)`` of the MILP over the open disjuncts (``x`` confirmed when falsified)."""
+    return milp_search(q, layers, open_)
+
+
+def is_counterexample(q: Query, x) -> bool:
+    """Whether ``x`` is a confirmed counterexample of ``q`` (the one check: :meth:`Query.check_points`)."""
+    if x is None:
+        return False
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (q.net.input_dim,):
+        return False
+    return bool(q.check_points(x)[0] >= 0)
+
+
+def _check_bounds(out) -> None:
+    """Refuse a query whose bounds overflow float64 (inf or NaN): the network's outputs are not representable."""
+    for k, (L, U) in enumerate(out.layers):
+        if not (np.isfinite(L).all() and np.isfinite(U).all()):
+            raise InvalidValueError(
+                f"verify: the bounds of layer {k} overflow float64 over the input set (inf or NaN); "
+                "rescale the inputs or the weights"
+            )
+    if out.spec_lower is not None and np.isnan(out.spec_lower).any():
+        raise InvalidValueError("verify: the bounds of the property's rows overflow float64 over the input set (NaN); "
+                                "rescale the inputs, the weights or the property")
