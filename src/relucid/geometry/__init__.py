@@ -12,6 +12,12 @@ them, over ``(A, b)`` arrays:
 :mod:`.redundancy`     ``nonredundant_rows`` (pre-filters, ray shooting, LPs)
 :mod:`.vertices`       ``compute_vertices`` (Qhull, lower-dimensional cases too)
 :mod:`.sampling`       ``hit_and_run``
+:mod:`.max_box`        ``max_volume_box``, ``box_fits`` (the largest box inside)
+:mod:`.qp`             least-distance QPs (nearest points in the 2-norm)
+:mod:`.parse`          ``parse_constraints``, ``format_row`` (constraint text)
+:mod:`.polygon`        ``Polygon2D`` (convex polygons with labelled edges, clipping)
+:mod:`.domain`         ``as_domain``: the one check of an input domain
+:mod:`.forked`         ``run_forked``: a MILP in a child killed at its deadline
 =====================  ==========================================================
 """
 

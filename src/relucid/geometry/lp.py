@@ -30,7 +30,6 @@ from __future__ import annotations
 import enum
 import os
 import threading
-import time
 from dataclasses import dataclass
 
 import highspy
@@ -40,6 +39,7 @@ import scipy.sparse as sp
 from .._validate import as_float_array
 from ..errors import InvalidValueError, ShapeError, SolverError
 from ..tolerances import LP_FEASIBILITY_TOL
+from .forked import KILLED, run_forked
 
 try:  # The bare binding: no Python callbacks, and no banner printed on stdout.
     from highspy._core import _Highs as _HighsClass
@@ -727,61 +727,19 @@ MILP_KILL_GRACE = 0.5
 
 
 def _solve_milp_forked(args, time_limit: float) -> MILPResult:
-    """Run :func:`_solve_milp` in a forked child and kill it at the deadline.
-
-    HiGHS' presolve ignores ``time_limit``; a child process is the one way
-    to stop it on time. The child sends back a JSON header and the raw
-    float64 solution through a pipe (no pickle).
-    """
-    import json
-    import select
-    import signal
-
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            os.close(r)
-            res = _solve_milp(*args)
-            x = b"" if res.x is None else np.ascontiguousarray(res.x, dtype=np.float64).tobytes()
-            head = json.dumps({"status": res.status.value, "value": res.value, "dual": res.dual_bound,
-                               "nodes": res.nodes, "n": 0 if res.x is None else len(res.x)}).encode()
-            with os.fdopen(w, "wb") as f:
-                f.write(len(head).to_bytes(8, "little") + head + x)
-        except BaseException:  # noqa: BLE001 - the forked child must reach os._exit; the parent reports ERROR
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
-    deadline = time.monotonic() + time_limit + MILP_KILL_GRACE
-    chunks = []
-    killed = False
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(pid, signal.SIGKILL)
-                killed = True
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if ready:
-                data = os.read(r, 1 << 20)
-                if not data:
-                    break
-                chunks.append(data)
-    finally:
-        os.close(r)
-        os.waitpid(pid, 0)
-    if killed:
+    """Run :func:`_solve_milp` in a forked child killed at the deadline (:mod:`.forked`)."""
+    out = run_forked(_milp_payload, args, time_limit + MILP_KILL_GRACE)
+    if out == KILLED:
         return MILPResult(LPStatus.TIME_LIMIT)
-    blob = b"".join(chunks)
-    if len(blob) < 8:
+    if out is None:
         return MILPResult(LPStatus.ERROR)
-    size = int.from_bytes(blob[:8], "little")
-    head = json.loads(blob[8 : 8 + size])
-    x = np.frombuffer(blob[8 + size :], dtype=np.float64).copy() if head["n"] else None
+    head, x = out
     return MILPResult(LPStatus(head["status"]), x, head["value"], head["dual"], head["nodes"])
+
+
+def _milp_payload(*args):
+    res = _solve_milp(*args)
+    return {"status": res.status.value, "value": res.value, "dual": res.dual_bound, "nodes": res.nodes}, res.x
 
 
 def _solve_milp(c, A, row_lo, row_hi, lb, ub, integer, maximize, time_limit, stop_at_first, threads, presolve):

@@ -1,0 +1,76 @@
+"""Run a solver call in a forked child that is killed at its deadline.
+
+HiGHS' MIP presolve ignores ``time_limit`` (seen: 5.3 s of presolve on a
+267k-nonzero model under a 1.5 s limit); a child process is the one way to
+stop it on time. The child sends back a JSON header and one raw float64
+array through a pipe — no pickle, so nothing the child writes can run code
+in the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import time
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["KILLED", "run_forked"]
+
+#: What :func:`run_forked` returns when the child was killed at the deadline.
+KILLED = "killed"
+
+
+def run_forked(func: Callable, args: tuple, seconds: float):
+    """``func(*args)`` in a forked child: its ``(header, array)``, :data:`KILLED`, or None if the child failed.
+
+    ``func`` returns a JSON-serialisable dict and a float64 array (or None).
+    The child is killed with SIGKILL after ``seconds``.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(r)
+            head, x = func(*args)
+            body = b"" if x is None else np.ascontiguousarray(x, dtype=np.float64).tobytes()
+            head = json.dumps({**head, "_n": 0 if x is None else int(np.size(x))}).encode()
+            with os.fdopen(w, "wb") as f:
+                f.write(len(head).to_bytes(8, "little") + head + body)
+        except BaseException:  # noqa: BLE001 - the forked child must reach os._exit; the parent reports a failure
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    deadline = time.monotonic() + seconds
+    chunks = []
+    killed = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+                break
+            ready, _, _ = select.select([r], [], [], left)
+            if ready:
+                data = os.read(r, 1 << 20)
+                if not data:
+                    break
+                chunks.append(data)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    if killed:
+        return KILLED
+    blob = b"".join(chunks)
+    if len(blob) < 8:
+        return None
+    size = int.from_bytes(blob[:8], "little")
+    head = json.loads(blob[8 : 8 + size])
+    x = np.frombuffer(blob[8 + size :], dtype=np.float64).copy() if head.pop("_n") else None
+    return head, x
