@@ -177,15 +177,20 @@ def test_tiny_onnx_declaring_huge_input_is_refused_cheaply(tmp_path, capsys, n):
     _refused_by_cli(capsys, path, contains="declares")
 
 
-def test_onnx_initializer_with_huge_dims_is_refused_before_reading(tmp_path, capsys):
-    init = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[100_000, 100_000])  # declares, holds nothing
+def _matmul_model(path, init, n_in: int):
+    """A one-node ONNX model ``y = x @ W`` with the initializer ``init`` as W, saved at ``path``."""
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 100_000])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n_in])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[init],
     )
-    path = tmp_path / "huge_init.onnx"
     onnx.save(helper.make_model(graph), str(path))
+    return path
+
+
+def test_onnx_initializer_with_huge_dims_is_refused_before_reading(tmp_path, capsys):
+    init = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[100_000, 100_000])  # declares, holds nothing
+    path = _matmul_model(tmp_path / "huge_init.onnx", init, 100_000)
     exc, peak = _peak_while(lambda: rl.load(path))
     assert isinstance(exc, rl.ModelFormatError) and "initializer 'W' of shape (100000, 100000)" in str(exc)
     assert peak < 100 * MB
@@ -438,13 +443,7 @@ def test_onnx_zero_sized_dimension_is_named(tmp_path, capsys):
 
 def test_onnx_zero_sized_output_is_refused(tmp_path):
     init = helper.make_tensor("W", TensorProto.FLOAT, [3, 0], [])
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[init],
-    )
-    path = tmp_path / "noout.onnx"
-    onnx.save(helper.make_model(graph), str(path))
+    path = _matmul_model(tmp_path / "noout.onnx", init, 3)
     with pytest.raises(rl.ModelFormatError, match="the network has 0 outputs"):
         rl.load(path)
 

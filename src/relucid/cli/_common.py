@@ -153,6 +153,13 @@ def _figure_formats() -> list[str]:
 
 # -- the network and the input vector -------------------------------------------------------------
 
+def add_input_arguments(parser, what: str = "the input") -> None:
+    """``--x "0.1,0.2"`` or ``--x-file F``, one of them required (read by :func:`parse_vector`)."""
+    g = parser.add_mutually_exclusive_group(required=True)
+    g.add_argument("--x", help=f'{what}, comma-separated: "0.1,0.2"')
+    g.add_argument("--x-file", help=f"{what} as a .npy or text file")
+
+
 def load_network(spec: str):
     """A network from a path or ``example:NAME``."""
     from ..examples import load_example_network

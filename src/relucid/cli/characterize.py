@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._common import constraints_text, emit, load_network, parse_domain, parse_vector
+from ._common import add_input_arguments, constraints_text, emit, load_network, parse_domain, parse_vector
 
 __all__ = ["characterize", "parse_property", "register"]
 
@@ -30,9 +30,7 @@ def register(sub, common) -> None:
         help="a region around an input on which an output property provably holds (minimal activation pattern)",
     )
     s.add_argument("net", help="network file (.onnx, .nnet, .npz) or example:NAME")
-    g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--x", help='the start input, comma-separated: "0.1,0.2"')
-    g.add_argument("--x-file", help="the start input as a .npy or text file")
+    add_input_arguments(s, "the start input")
     s.add_argument("--property", type=constraints_text, default=None,
                    help='"class C" (class C wins; default: the class predicted at x) or output constraints, '
                         'e.g. "y0 >= y1, y0 >= y2"')

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InvalidValueError
-from ._common import (constraints_text, emit, figure_path, jobs, load_network, nonnegative_int, parse_domain,
+from ._common import (add_input_arguments, constraints_text, emit, figure_path, jobs, load_network, nonnegative_int, parse_domain,
                       parse_vector, positive_seconds, read_names_file)
 
 __all__ = ["explain", "register"]
@@ -13,9 +13,7 @@ def register(sub, common) -> None:
     """Add ``explain`` to an argparse subparsers object."""
     s = sub.add_parser("explain", parents=[common], help="why the network picks its class at x, and why not another")
     s.add_argument("net")
-    g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
-    g.add_argument("--x-file", help="the input as a .npy or text file")
+    add_input_arguments(s)
     s.add_argument("--why-not", type=nonnegative_int, default=None, metavar="CLASS",
                    help="explain why not this class")
     s.add_argument("--features", help="a text file with one feature name per line")

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._common import (constraints_text, emit, figure_path, load_network, parse_domain, parse_vector, positive_int,
+from ._common import (add_input_arguments, constraints_text, emit, figure_path, load_network, parse_domain, parse_vector, positive_int,
                       positive_seconds)
 
 __all__ = ["region", "regions", "register"]
@@ -17,9 +17,7 @@ def register(sub, common) -> None:
     """Add ``region`` and ``regions`` to an argparse subparsers object."""
     s = sub.add_parser("region", parents=[common], help="the linear region of an input")
     s.add_argument("net")
-    g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--x", help='the input, comma-separated: "0.1,0.2"')
-    g.add_argument("--x-file", help="the input as a .npy or text file")
+    add_input_arguments(s)
     s.add_argument("--domain", type=constraints_text, help='input constraints, e.g. "0 <= x0 <= 1, 0 <= x1 <= 1"')
     s.set_defaults(func=region)
 
