@@ -180,9 +180,9 @@ def search(net, Xc, yc, X_acc, y_acc, test_set) -> dict:
     """identify_clusters with the accuracy measured on (X_acc, y_acc), allowing a 1-point drop; then abstract."""
     base = accuracy(net, X_acc, y_acc)
     t0 = time.perf_counter()
-    counts = rl.identify_clusters(net, Xc, yc, base - 0.01, X_val=X_acc, y_val=y_acc, seed=SEED)
+    counts = rl.identify_clusters(net, Xc, yc, base - 0.01, X_val=X_acc, y_val=y_acc, rng=SEED)
     t_search = time.perf_counter() - t0
-    a = rl.abstract(net, Xc, counts, seed=SEED)
+    a = rl.abstract(net, Xc, counts, rng=SEED)
     test0, test1 = accuracy(net, *test_set), accuracy(a.network, *test_set)
     return {"abstraction": a, "counts": list(counts), "sizes": [m for _, m in a.hidden_sizes],
             "reduction_pct": 100 * a.reduction_rate, "test_accuracy": test1, "test_drop_pct": 100 * (test0 - test1),
@@ -266,7 +266,7 @@ def table2(data, n_verify: int, log) -> dict:
                                                                     "seconds": t_orig}, "rows": []}
     for removed, paper in TABLE2:
         counts = [300, *(300 - r for r in removed), 300]  # paper layers 3-6 = our hidden layers 1-4
-        a = rl.abstract(net, Xc, counts, seed=SEED)
+        a = rl.abstract(net, Xc, counts, rng=SEED)
         t_abs, (m_abs, _) = _machine.best_time(lambda: robustness_margins(a.network, lo, hi, labels), 2)
         t_sound, sound = _machine.best_time(lambda: lift_sound(a, lo, hi, labels), 1)
         row = {"removed": list(removed), "sizes": [m for _, m in a.hidden_sizes], "reduction_pct": 100 * a.reduction_rate,

@@ -135,7 +135,7 @@ def seeds_for(net, nap, X, y, label, k=64):
 
 def robustness_job(net, naps, Xtr, ytr, timeout, label):
     seeds = seeds_for(net, naps[label], Xtr, ytr, label)
-    rows = nap_robustness(net, naps[label], seeds=seeds, timeout=timeout, seed=label)
+    rows = nap_robustness(net, naps[label], seeds=seeds, timeout=timeout, rng=label)
     checks = {j: cross_check(net, v, naps[label], seeds=seeds[:16], rng=100 + j) for j, v in rows.items()}
     return rows, checks
 
@@ -159,9 +159,9 @@ def augmented_job(net, naps, timeout, item):
         full = [j for j in comps if j not in row and j not in timed_out]
         search_only = [j for j in comps if j not in row and j in timed_out]
         if full:
-            row.update(nap_augmented_robustness(net, nap, x, eps, competitors=full, timeout=timeout, seed=i))
+            row.update(nap_augmented_robustness(net, nap, x, eps, competitors=full, timeout=timeout, rng=i))
         if search_only:
-            got = nap_augmented_robustness(net, nap, x, eps, competitors=search_only, timeout=timeout, seed=i,
+            got = nap_augmented_robustness(net, nap, x, eps, competitors=search_only, timeout=timeout, rng=i,
                                            engine=None)
             for j, v in got.items():
                 if v.status == "unknown":
@@ -183,7 +183,7 @@ def augmented_job(net, naps, timeout, item):
 def ambiguity_job(net, naps, seeds, timeout, pair):
     a, b = pair
     pts = np.vstack([seeds[a][:32], seeds[b][:32]])
-    v = non_ambiguity(net, naps[a], naps[b], timeout=timeout, seeds=pts, seed=a * 10 + b)
+    v = non_ambiguity(net, naps[a], naps[b], timeout=timeout, seeds=pts, rng=a * 10 + b)
     chk = cross_check(net, v, naps[a], naps[b], seeds=pts, rng=3)
     return v, chk
 

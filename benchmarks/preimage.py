@@ -81,7 +81,7 @@ def run_case(depth: int, width: int, seed: int) -> dict:
     times = []
     for _ in range(REPEATS):
         t = time.perf_counter()
-        pre = rl.preimage(net, Y, domain)
+        pre = rl.preimage(net, Y, domain=domain)
         times.append(time.perf_counter() - t)
     check(net, pre, Y, rng)
     s = pre.stats

@@ -91,7 +91,7 @@ def main() -> None:
         for dom, name in ((None, "whole space"), (box, "a box")):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t, out = timed(lambda: f"{len(rl.preimage(anet, 'y0 <= y1', dom, timeout=5.0))} pieces")
+                t, out = timed(lambda: f"{len(rl.preimage(anet, 'y0 <= y1', domain=dom, timeout=5.0))} pieces")
             rows.append(dict(input=f"ACAS Xu 1_1 preimage, {name}", call="rl.preimage(timeout=5)", timeout=5.0,
                              wall=t, result=out))
             args = ["preimage", str(acas), "--output", "y0 <= y1", "--timeout", "5"] + (["--domain", dom] if dom else [])

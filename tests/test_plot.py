@@ -50,7 +50,7 @@ def test_plot_union_draws_each_piece_and_sets_the_view():
 
 def test_plot_preimage_colours_samples_by_membership():
     net = _abs_net()
-    pre = rl.preimage(net, "y1 >= y0", rl.Box([-2, -2], [2, 2]))  # the diamond
+    pre = rl.preimage(net, "y1 >= y0", domain=rl.Box([-2, -2], [2, 2]))  # the diamond
     ax = plot_preimage(net, pre, [-2, -2], [2, 2], output_set="y1 >= y0", n_samples=500)
     inside, outside = ax.collections[0].get_offsets(), ax.collections[1].get_offsets()
     assert len(inside) + len(outside) == 500

@@ -28,14 +28,14 @@ views = {"y": ([-0.5, -0.5], [1.5, 1.5]), "h1": ([-1, -1], [2, 2]), "z1": ([-1, 
 fig = plot_stages(stages, views)
 fig.savefig(OUT / "preimage_stages.png", dpi=110)
 
-pre = rl.preimage(net, "y0 <= y1", domain)
+pre = rl.preimage(net, "y0 <= y1", domain=domain)
 print(repr(pre), pre.stats)
 for k, piece in enumerate(pre):
     print(f"piece {k}:", "; ".join(rl.geometry.parse.format_row(a, b) for a, b in zip(piece.A, piece.b)))
 ax = plot_preimage(net, pre, [0, 0], [1, 1], output_set="y0 <= y1")
 ax.figure.savefig(OUT / "preimage_fig1.png", dpi=110, bbox_inches="tight")
 
-box = rl.preimage(net, "y0 <= y1", domain, method="box")
+box = rl.preimage(net, "y0 <= y1", domain=domain, method="box")
 print("box:", box.bounding_box())
 
 xor = rl.Network([

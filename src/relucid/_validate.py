@@ -63,3 +63,16 @@ def batch_input(X, dim: int, *, what: str) -> tuple[np.ndarray, bool]:
             + (" (pass a batch as an array of shape (n, %d))" % dim if not single else "")
         )
     return arr, single
+
+
+def seed_of(rng, *, who: str) -> int:
+    """The integer seed behind ``rng`` (relucid's one name for randomness): an int is itself, a numpy
+    ``Generator`` gives one draw, None a fresh one. Algorithms that derive per-task seeds
+    (``seed + j``) or hand one to scikit-learn work from this integer."""
+    if rng is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**31 - 1))
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return int(rng)
+    raise InvalidValueError(f"{who}: rng must be an int seed, a numpy Generator or None; got {type(rng).__name__}")

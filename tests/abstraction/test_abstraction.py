@@ -84,7 +84,7 @@ def test_deterministic_and_rebuilt_by_counts():
     rng = np.random.default_rng(2)
     net = random_network(rng, 4, [8, 8], 3)
     X = rng.normal(size=(40, 4))
-    a, b = rl.abstract(net, X, [3, 5], seed=7), rl.abstract(net, X, [3, 5], seed=7)
+    a, b = rl.abstract(net, X, [3, 5], rng=7), rl.abstract(net, X, [3, 5], rng=7)
     for la, lb in zip(a.network.layers, b.network.layers):
         np.testing.assert_array_equal(la.weight, lb.weight)
 
@@ -97,7 +97,7 @@ def test_error_bounds_hold_on_every_input_of_X(seed):
     hidden = [int(v) for v in rng.integers(3, 8, size=int(rng.integers(1, 4)))]
     net = random_network(rng, 3, hidden, 3)
     X = rng.normal(size=(int(rng.integers(2, 25)), 3))
-    a = rl.abstract(net, X, [int(rng.integers(1, h + 1)) for h in hidden], seed=int(rng.integers(100)))
+    a = rl.abstract(net, X, [int(rng.integers(1, h + 1)) for h in hidden], rng=int(rng.integers(100)))
     err = abstraction_error(a, X)
     for kind in ("paper", "max"):
         E = rl.error_bounds(a, eps=kind)

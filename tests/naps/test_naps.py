@@ -373,7 +373,7 @@ def test_strict_boundary_counterexample_is_not_reported():
     # only the closure (z = 0) reaches it, so the strict NAP is robust.
     net = rl.Network([rl.Dense([[1.0]], [0.0], "relu"), rl.Dense([[1.0], [0.0]], [0.0, 0.0])])
     nap = NAP(frozenset({(0, 0)}), label=0)
-    rows = nap_robustness(net, nap, rl.Box([-1.0], [1.0]), timeout=5)
+    rows = nap_robustness(net, nap, domain=rl.Box([-1.0], [1.0]), timeout=5)
     v = rows[1]
     assert v.status != "falsified"
     if v.status == "falsified":  # pragma: no cover - kept for the message
@@ -439,7 +439,7 @@ def test_bad_verification_inputs(small):
     with pytest.raises(InvalidValueError, match="engine must be one of"):
         nap_robustness(net, nap, engine="z3")
     with pytest.raises(rl.ShapeError, match="dimension 3"):
-        nap_robustness(net, nap, rl.Box(np.zeros(3), np.ones(3)))
+        nap_robustness(net, nap, domain=rl.Box(np.zeros(3), np.ones(3)))
     with pytest.raises(InvalidValueError, match="has no label"):
         nap_robustness(net, NAP(frozenset({(0, 0)})))
 

@@ -32,7 +32,7 @@ def test_bad_inputs_name_the_cause():
     with pytest.raises(rl.InvalidValueError, match="y7"):
         rl.preimage(net, "y0 <= y7")
     with pytest.raises(rl.ShapeError, match="domain has dimension 3"):
-        rl.preimage(net, "y0 <= y1", rl.Box(np.zeros(3), np.ones(3)))
+        rl.preimage(net, "y0 <= y1", domain=rl.Box(np.zeros(3), np.ones(3)))
     with pytest.raises(rl.InvalidValueError, match="method"):
         rl.preimage(net, "y0 <= y1", method="magic")
 

@@ -20,9 +20,9 @@ def test_under_subset_exact_subset_box(seed, activation, n_in):
     lo, hi = -np.ones(n_in), np.ones(n_in)
     Y = random_y(rng, net, 2, lo, hi)
     domain = rl.Box(lo, hi)
-    exact = rl.preimage(net, Y, domain)
-    under = rl.preimage(net, Y, domain, method="under", max_pieces=2)
-    box = rl.preimage(net, Y, domain, method="box")
+    exact = rl.preimage(net, Y, domain=domain)
+    under = rl.preimage(net, Y, domain=domain, method="under", max_pieces=2)
+    box = rl.preimage(net, Y, domain=domain, method="box")
     assert under.kind == "under" and box.kind == "over" and len(under) <= 2
     assert len(under) == min(2, len(exact))
     # under ⊆ exact: every point of every under-piece is in the exact preimage

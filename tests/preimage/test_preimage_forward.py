@@ -82,7 +82,7 @@ def test_stable_neurons_are_not_split_and_counts_add_up():
     b0[0] = 100.0  # stable on over the domain
     b0[1] = -100.0  # stable off
     net = rl.Network([rl.Dense(W0, b0, "relu"), net.layers[1], net.layers[2]])
-    pre = rl.preimage(net, "y0 <= y1", "-1 <= x0 <= 1, -1 <= x1 <= 1")
+    pre = rl.preimage(net, "y0 <= y1", domain="-1 <= x0 <= 1, -1 <= x1 <= 1")
     s = pre.stats
     assert s.stable >= 2 and s.returned == len(pre) and s.explored >= s.returned and s.lps <= 2
     for bits in pre.patterns:
@@ -94,12 +94,12 @@ def test_under_and_limits_warn():
     dom = "-2 <= x0 <= 2, -2 <= x1 <= 2"
     y = net(rng.uniform(-2, 2, (4000, 2)))
     Y = rl.Polyhedron([[1.0, -1.0]], [float(np.median(y[:, 0] - y[:, 1]))])
-    full = rl.preimage(net, Y, dom)
+    full = rl.preimage(net, Y, domain=dom)
     assert len(full) > 3
     with pytest.warns(IncompletePreimageWarning):
-        part = rl.preimage(net, Y, dom, max_pieces=1)
+        part = rl.preimage(net, Y, domain=dom, max_pieces=1)
     assert part.kind == "under" and not part.stats.complete and len(part) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        under = rl.preimage(net, Y, dom, method="under", max_pieces=3)
+        under = rl.preimage(net, Y, domain=dom, method="under", max_pieces=3)
     assert under.kind == "under" and len(under) == 3

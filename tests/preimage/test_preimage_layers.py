@@ -48,7 +48,7 @@ def test_example_4_class_two_preimage_over_the_unit_square():
     domain = rl.Box([0, 0], [1, 1])
     stages, _ = rl.preimage_layers(FIG1, "y0 <= y1", domain)
     assert [s.space for s in stages] == ["y", "h1", "z1", "h0", "z0", "x"]
-    pre = rl.preimage(FIG1, "y0 <= y1", domain)
+    pre = rl.preimage(FIG1, "y0 <= y1", domain=domain)
     X = np.random.default_rng(0).random((100_000, 2))
     ys = as_output_set(FIG1, "y0 <= y1")
     assert_exact(FIG1, pre, ys, X, domain)

@@ -96,5 +96,5 @@ def test_the_search_uses_the_one_phase_encoding():
                            progress=False)
     assert search.fixed[0].tolist() == [ON, OFF, FREE] and search.fixed[0].dtype == np.int8
     assert search.stats.stable == 2
-    pre = rl.preimage(net, "y0 <= 5.5", dom)
+    pre = rl.preimage(net, "y0 <= 5.5", domain=dom)
     assert sorted(tuple(bits) for bits in pre.patterns) == [(True, False, False), (True, False, True)]

@@ -242,7 +242,7 @@ def outcome(i: int) -> Outcome:
     case = make_case(i)
     net, box, prop, pattern = case.net, case.box, case.prop, case.pattern
     t0 = time.perf_counter()
-    r = rl.verify(net, box, prop, pattern, method=case.method, attack_first=case.attack_first, seed=i)
+    r = rl.verify(net, box, prop, pattern, method=case.method, attack_first=case.attack_first, rng=i)
     elapsed = time.perf_counter() - t0
     verdict_problems, bounds_problems = [], []
 

@@ -163,7 +163,7 @@ def outcome(i: int) -> tuple[str, list, str | None]:
         return _OUTCOMES[i]
     case = make_hostile_case(i)
     r = rl.verify(case.net, case.box, case.prop, case.pattern, method=case.method,
-                  attack_first=case.attack_first, seed=i)
+                  attack_first=case.attack_first, rng=i)
     problems = []
     if r.status == "falsified":
         why = _exact_problem(case, r.counterexample)

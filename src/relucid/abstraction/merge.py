@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._deprecated import renamed_keyword
+from .._validate import seed_of
 from .._validate import readonly
 from ..network import Dense, Network
 from ._checks import check_clusters, check_inputs, check_network
@@ -106,7 +108,8 @@ class Abstraction:
         return f"abstraction of {self.original!r}: hidden {sizes}; reduction {100 * self.reduction_rate:.1f}%"
 
 
-def abstract(net: Network, X, clusters, *, seed: int = 0) -> Abstraction:
+@renamed_keyword("seed", "rng")
+def abstract(net: Network, X, clusters, *, rng=0) -> Abstraction:
     """Merge similar neurons layer by layer (the paper's Algorithm 1).
 
     Parameters
@@ -118,8 +121,9 @@ def abstract(net: Network, X, clusters, *, seed: int = 0) -> Abstraction:
     clusters : sequence of int (or None), or dict {layer: int}
         Number of k-means clusters per hidden layer, in ``1..width``;
         ``None`` (or the width itself) keeps a layer as it is.
-    seed : int
-        ``random_state`` of scikit-learn's k-means (results are deterministic).
+    rng : int, numpy Generator or None
+        Seeds scikit-learn's k-means (``random_state``; an int makes results
+        deterministic). ``seed=`` is a deprecated alias.
 
     Returns
     -------
@@ -149,6 +153,7 @@ def abstract(net: Network, X, clusters, *, seed: int = 0) -> Abstraction:
     >>> a.network.layers[1].weight, bool(np.allclose(a.network(X), net(X)))
     (array([[3., 3.]]), True)
     """
+    seed = seed_of(rng, who="abstract")
     t0 = time.perf_counter()
     who = "abstract"
     check_network(net, who)

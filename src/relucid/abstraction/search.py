@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecated import renamed_keyword
+from .._validate import seed_of
 from ..errors import InvalidValueError
 from ..network import Network
 from ._checks import check_accuracy, check_inputs, check_labels, check_network
@@ -27,6 +29,7 @@ def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(net.classify(X) == y))
 
 
+@renamed_keyword("seed", "rng")
 def identify_clusters(
     net: Network,
     X,
@@ -35,7 +38,7 @@ def identify_clusters(
     *,
     X_val=None,
     y_val=None,
-    seed: int = 0,
+    rng=0,
 ) -> tuple[int, ...]:
     """Cluster counts per hidden layer that keep the accuracy at least ``min_accuracy``.
 
@@ -52,14 +55,14 @@ def identify_clusters(
         The paper's α. Must not exceed the original network's accuracy.
     X_val, y_val : arrays, optional
         A validation set on which the accuracy is measured instead.
-    seed : int
-        k-means seed (as in :func:`abstract`).
+    rng : int, numpy Generator or None
+        k-means seed (as in :func:`abstract`; ``seed=`` is a deprecated alias).
 
     Returns
     -------
     tuple of int
         One cluster count per hidden layer; ``abstract(net, X, counts,
-        seed=seed)`` rebuilds the abstraction the search ended with.
+        rng=rng)`` rebuilds the abstraction the search ended with (with an int ``rng``).
 
     Raises
     ------
@@ -69,6 +72,7 @@ def identify_clusters(
         Inputs of the wrong width, labels of the wrong length.
     """
     who = "identify_clusters"
+    seed = seed_of(rng, who=who)
     check_network(net, who)
     X = check_inputs(net, X, who)
     y = check_labels(net, X, y, who)

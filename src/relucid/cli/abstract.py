@@ -57,9 +57,9 @@ def run(args) -> int:
         counts = _clusters(args.clusters)
         searched = False
     else:
-        counts = identify_clusters(net, Xc, yc, args.min_accuracy, X_val=Xv, y_val=yv, seed=args.seed)
+        counts = identify_clusters(net, Xc, yc, args.min_accuracy, X_val=Xv, y_val=yv, rng=args.seed)
         searched = True
-    a = abstract(net, Xc, counts, seed=args.seed)
+    a = abstract(net, Xc, counts, rng=args.seed)
     seconds = time.perf_counter() - t0
     save(a.network, args.out)
     acc0, acc1 = accuracy(net, Xv, yv), accuracy(a.network, Xv, yv)

@@ -176,7 +176,7 @@ def verify(args) -> int:
     verdicts = []
     if args.property == "robust":
         labels = sorted(naps)
-        rows = run_all(lambda l: nap_robustness(net, naps[l], domain, seeds=None if seeds is None else seeds.get(l), **kw),
+        rows = run_all(lambda l: nap_robustness(net, naps[l], domain=domain, seeds=None if seeds is None else seeds.get(l), **kw),
                        labels, n_jobs=args.jobs)
         grid = [(f"label {l}", l, r) for l, r in zip(labels, rows)]
     elif args.property == "augmented":
@@ -192,11 +192,11 @@ def verify(args) -> int:
             if c not in naps:
                 raise InvalidValueError(f"{name} is classified {c} but {args.naps} has no NAP for label {c}")
             jobs += [(name, x, c, e) for e in epss]
-        rows = run_all(lambda jb: nap_augmented_robustness(net, naps[jb[2]], jb[1], jb[3], domain, **kw), jobs,
+        rows = run_all(lambda jb: nap_augmented_robustness(net, naps[jb[2]], jb[1], jb[3], domain=domain, **kw), jobs,
                        n_jobs=args.jobs)
         grid = [(f"{name} (class {c}) eps={e:g}", c, r) for (name, _, c, e), r in zip(jobs, rows)]
     else:
-        pairs = non_ambiguity_all(net, naps, domain, n_jobs=args.jobs, seeds=seeds, **kw)
+        pairs = non_ambiguity_all(net, naps, domain=domain, n_jobs=args.jobs, seeds=seeds, **kw)
         grid = None
         verdicts = list(pairs.values())
     if grid is not None:

@@ -39,7 +39,7 @@ def preimage(args) -> int:
         raise InvalidValueError(f"--plot: only 1-D and 2-D inputs can be drawn; the network takes {net.input_dim}")
     ys = as_output_set(net, args.output)
     domain = None if args.domain is None else check_domain(as_domain(net, args.domain), args.domain)
-    pre = run_preimage(net, parse_constraints(args.output, net.output_dim, var="y"), domain, method=args.method,
+    pre = run_preimage(net, parse_constraints(args.output, net.output_dim, var="y"), domain=domain, method=args.method,
                        max_pieces=args.max_pieces, timeout=deadline.seconds(floor=0.01), progress=args.progress)
     s = pre.stats
     where = f" within {args.domain!r}" if args.domain is not None else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecated import keyword_only
 from ..geometry import Polyhedron
 from ..network import Network
 from ..regions.region import region
@@ -13,7 +14,8 @@ from .system import check_inputs, ties_at
 __all__ = ["why"]
 
 
-def why(net: Network, x, feature_names=None, domain: Polyhedron | None = None, *, class_names=None,
+@keyword_only("feature_names", "domain")
+def why(net: Network, x, *, feature_names=None, domain: Polyhedron | None = None, class_names=None,
         n_jobs: int | None = None) -> Explanation:
     """Why does the network give ``x`` its class? The set of inputs of ``x``'s region with that class.
 

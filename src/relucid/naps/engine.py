@@ -47,7 +47,7 @@ def decide(net, lo, hi, pattern_nap: NAP, conjs, budget, engine, seed) -> list:
         else:
             from ..verify import verify
 
-            r = verify(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left, seed=seed)
+            r = verify(net, Box(lo, hi), prop, pattern=pattern_nap.as_pattern(), timeout=left, rng=seed)
         out.append((r.status, r.counterexample, r.method or engine, r.note))
     return out
 

@@ -50,6 +50,8 @@ import time
 
 import numpy as np
 
+from .._deprecated import keyword_only, renamed_keyword
+from .._validate import seed_of
 from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Box
@@ -81,18 +83,20 @@ SEARCH_SHARE = 0.3
 
 
 # -- public queries -------------------------------------------------------------------------------
+@renamed_keyword("seed", "rng")
+@keyword_only("domain")
 def nap_robustness(
     net: Network,
     nap: NAP,
-    domain: Box | None = None,
     *,
+    domain: Box | None = None,
     label: int | None = None,
     competitors=None,
     timeout: float | None = 10.0,
     search: bool = True,
     seeds=None,
     engine: str = "relucid",
-    seed: int = 0,
+    rng=0,
 ) -> dict:
     """NAP robustness (Eq. 8): every input of ``domain`` that follows ``nap`` is classified ``label``.
 
@@ -117,8 +121,8 @@ def nap_robustness(
         the NAP (:meth:`NAP.follows`).
     engine : {"relucid", "verify", "marabou"} or None
         None: the search only.
-    seed : int
-        Seed of the search's random starts.
+    rng : int, numpy Generator or None
+        Seed (or generator) of the search's random starts (``seed=`` is a deprecated alias).
 
     Returns
     -------
@@ -127,23 +131,26 @@ def nap_robustness(
     """
     lo, hi = _domain_box(net, domain, "nap_robustness")
     timeout = check_timeout(timeout, who="nap_robustness")
+    seed = seed_of(rng, who="nap_robustness")
     c, comps = _label_and_competitors(net, nap, label, competitors, "nap_robustness")
     return _robust_rows(net, nap, c, comps, lo, hi, None, timeout, search, seeds, engine, seed, "robustness")
 
 
+@renamed_keyword("seed", "rng")
+@keyword_only("domain")
 def nap_augmented_robustness(
     net: Network,
     nap: NAP,
     x,
     eps: float,
-    domain: Box | None = None,
     *,
+    domain: Box | None = None,
     label: int | None = None,
     competitors=None,
     timeout: float | None = 10.0,
     search: bool = True,
     engine: str = "relucid",
-    seed: int = 0,
+    rng=0,
 ) -> dict:
     """NAP-augmented robustness (Eq. 10-11): inside the L∞ ball ``|x' - x| <= eps`` ∩ ``domain``.
 
@@ -168,6 +175,7 @@ def nap_augmented_robustness(
     """
     dlo, dhi = _domain_box(net, domain, "nap_augmented_robustness")
     timeout = check_timeout(timeout, who="nap_augmented_robustness")
+    seed = seed_of(rng, who="nap_augmented_robustness")
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     if x.shape[0] != net.input_dim:
         raise InvalidValueError(f"nap_augmented_robustness: x has {x.shape[0]} values but the network takes {net.input_dim}")
@@ -194,17 +202,19 @@ def nap_augmented_robustness(
     return rows
 
 
+@renamed_keyword("seed", "rng")
+@keyword_only("domain")
 def non_ambiguity(
     net: Network,
     nap_a: NAP,
     nap_b: NAP,
-    domain: Box | None = None,
     *,
+    domain: Box | None = None,
     timeout: float | None = 10.0,
     search: bool = True,
     seeds=None,
     engine: str = "relucid",
-    seed: int = 0,
+    rng=0,
 ) -> NAPVerdict:
     """Non-ambiguity (Eq. 7): no input of ``domain`` follows both NAPs.
 
@@ -218,6 +228,7 @@ def non_ambiguity(
     t0 = time.monotonic()
     lo, hi = _domain_box(net, domain, "non_ambiguity")
     timeout = check_timeout(timeout, who="non_ambiguity")
+    seed = seed_of(rng, who="non_ambiguity")
     _check_engine(engine, "non_ambiguity")
     for nap in (nap_a, nap_b):
         if not isinstance(nap, NAP):
@@ -262,17 +273,19 @@ def non_ambiguity(
     return NAPVerdict(status=status, method=method, time=time.monotonic() - t0, note=_join(note, enote), **base)
 
 
+@renamed_keyword("seed", "rng")
+@keyword_only("domain")
 def non_ambiguity_all(
     net: Network,
     naps: dict,
-    domain: Box | None = None,
     *,
+    domain: Box | None = None,
     timeout: float | None = 10.0,
     search: bool = True,
     seeds: dict | None = None,
     engine: str = "relucid",
     n_jobs: int | None = None,
-    seed: int = 0,
+    rng=0,
 ) -> dict:
     """:func:`non_ambiguity` for every pair of labels ``a < b``: ``{(a, b): NAPVerdict}``.
 
@@ -283,7 +296,7 @@ def non_ambiguity_all(
         raise InvalidValueError("non_ambiguity_all: expects {label: NAP}")
     labels = sorted(naps)
     pairs = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1 :]]
-    fn = functools.partial(_pair_job, net, naps, domain, timeout, search, seeds, engine, seed)
+    fn = functools.partial(_pair_job, net, naps, domain, timeout, search, seeds, engine, seed_of(rng, who="non_ambiguity_all"))
     out = run_all(fn, pairs, n_jobs=n_jobs)
     return dict(zip(pairs, out))
 
@@ -294,8 +307,8 @@ def _pair_job(net, naps, domain, timeout, search, seeds, engine, seed, pair):
     if seeds is not None:
         parts = [np.atleast_2d(seeds[k]) for k in (a, b) if k in seeds and len(seeds[k])]
         pts = np.vstack(parts) if parts else None
-    return non_ambiguity(net, naps[a], naps[b], domain, timeout=timeout, search=search, seeds=pts,
-                         engine=engine, seed=seed)
+    return non_ambiguity(net, naps[a], naps[b], domain=domain, timeout=timeout, search=search, seeds=pts,
+                         engine=engine, rng=seed)
 
 
 

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._deprecated import keyword_only
 from ..deadline import check_timeout
 from ..errors import InvalidValueError
 from ..network import Network
@@ -23,12 +24,13 @@ __all__ = ["METHODS", "preimage"]
 METHODS = ("exact", "under", "box")
 
 
+@keyword_only("domain", "method")
 def preimage(
     net: Network,
     output_set,
+    *,
     domain=None,
     method: str = "exact",
-    *,
     max_pieces: int | None = None,
     timeout: float | None = None,
     reduce: bool = True,

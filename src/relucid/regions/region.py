@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .._deprecated import keyword_only
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
 from ..geometry.domain import as_domain
@@ -123,7 +124,8 @@ class Region:
         )
 
 
-def region(net: Network, x_or_pattern, domain: Polyhedron | None = None) -> Region:
+@keyword_only("domain")
+def region(net: Network, x_or_pattern, *, domain: Polyhedron | None = None) -> Region:
     """The linear region of an input or of a complete activation pattern.
 
     Parameters

@@ -64,11 +64,11 @@ def naps_section(s: Subject, *, deltas=DELTAS, verify_delta: float = 0.99, verif
         for l in (labels if verify_labels == "all" else [lx]):
             nap = naps[l]
             seeds = s.X[(s.y == l) & nap.follows(s.net, s.X)]
-            res = nap_robustness(s.net, nap, s.domain, seeds=seeds if len(seeds) else None, timeout=timeout)
+            res = nap_robustness(s.net, nap, domain=s.domain, seeds=seeds if len(seeds) else None, timeout=timeout)
             vrows.append(("robustness", l, None, res))
             checks.append([cross_check(s.net, v, nap, seeds=seeds if len(seeds) else None) for v in res.values()])
     with d.step("verify NAP-augmented robustness"):
-        res = nap_augmented_robustness(s.net, naps[lx], x, eps, s.domain, timeout=timeout)
+        res = nap_augmented_robustness(s.net, naps[lx], x, eps, domain=s.domain, timeout=timeout)
         vrows.append(("augmented", lx, row, res))
         checks.append([cross_check(s.net, v, naps[lx], seeds=x[None]) for v in res.values()])
     table = []

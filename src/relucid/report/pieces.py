@@ -41,7 +41,7 @@ def pieces_section(s: Subject, level: float | None = None, *, timeout: float | N
             t = np.linspace(a, c, N_PER_PIECE)[1:-1] if c > a else np.array([a])
             worst = max(worst, float(np.max(np.abs(s.net(t[:, None]) - (np.outer(t, w) + b)))))
     with d.step("preimage of the output set"):
-        pre = preimage(s.net, out_set, s.domain, timeout=timeout)
+        pre = preimage(s.net, out_set, domain=s.domain, timeout=timeout)
     intervals = sorted((float(P.bounding_box()[0][0]), float(P.bounding_box()[1][0])) for P in pre)
     d.p(f"On its domain the network is <b>{len(pieces)}</b> affine pieces joined at {max(len(pieces) - 1, 0)} breakpoints, "
         "where some hidden ReLU changes phase. Each piece's affine map was compared here with the network at "

@@ -38,7 +38,7 @@ def preimage_section(s: Subject, output_set: str | None = None, words: str | Non
               params={"output set Y": output_set, "meaning": words, "domain": s.domain_text(), "method": "exact",
                       "timeout_s": timeout})
     with d.step("exact preimage"):
-        pre = preimage(s.net, output_set, s.domain, method="exact", timeout=timeout)
+        pre = preimage(s.net, output_set, domain=s.domain, method="exact", timeout=timeout)
     st = pre.stats
     with d.step("re-check by forward passes"):
         agree, n = _membership_check(s, pre, output_set)
@@ -75,7 +75,7 @@ def preimage_layers_section(s: Subject, output_set: str | None = None, words: st
     with d.step("preimage_layers"):
         stages, stats = preimage_layers(s.net, output_set, s.domain, timeout=timeout)
     with d.step("exact preimage (forward order, for comparison)"):
-        fwd = preimage(s.net, output_set, s.domain, method="exact", timeout=timeout)
+        fwd = preimage(s.net, output_set, domain=s.domain, method="exact", timeout=timeout)
     with d.step("compare the two orders on samples"):
         X = s.lo + (s.hi - s.lo) * np.random.default_rng(1).random((N_CHECK, s.net.input_dim))
         same = int(np.sum(stages[-1].union.contains(X) == fwd.contains(X)))

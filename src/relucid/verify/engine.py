@@ -43,6 +43,8 @@ import time
 
 import numpy as np
 
+from .._deprecated import renamed_keyword
+from .._validate import seed_of
 from ..bounds import input_box, pattern_phases
 from ..deadline import Deadline
 from ..errors import InvalidValueError
@@ -63,6 +65,7 @@ INPUT_SPLIT_MAX_DIM = 8
 METHODS = ("auto", "input-split", "milp")
 
 
+@renamed_keyword("seed", "rng")
 def verify(
     net: Network,
     input_set,
@@ -72,7 +75,7 @@ def verify(
     *,
     method: str = "auto",
     attack_first: bool = True,
-    seed: int = 0,
+    rng=0,
     progress: bool = False,
     device: str | None = None,
 ) -> Result:
@@ -100,8 +103,9 @@ def verify(
         :data:`INPUT_SPLIT_MAX_DIM` inputs, else MILP).
     attack_first : bool
         Try sampling and gradient descent before any proof.
-    seed : int
-        Seed of the attack's random samples.
+    rng : int, numpy Generator or None
+        Seed (or generator) of the attack's random samples (``seed=`` is a
+        deprecated alias).
     progress : bool
         Show a tqdm bar of the boxes explored (input splitting).
     device : str, optional
@@ -124,6 +128,7 @@ def verify(
     """
     t0 = time.monotonic()
     deadline = Deadline.after(timeout, who="verify")
+    seed = seed_of(rng, who="verify")
     if method not in METHODS:
         raise InvalidValueError(f"verify: method must be one of {METHODS}; got {method!r}")
     _check_network(net)
