@@ -178,7 +178,7 @@ def test_closure_boundary_is_not_a_counterexample():
 
 def test_unsupported_activation_and_missing_maraboupy(monkeypatch):
     net = rl.Network([rl.Dense([[1.0]], [0.0], "sigmoid", name="sig"), rl.Dense([[1.0]], [0.0])])
-    with pytest.raises(InvalidValueError, match=r"layer 0 \(sig\) is sigmoid"):
+    with pytest.raises(InvalidValueError, match=r"layer 0 \(sig\) has activation 'sigmoid'; the Marabou engine needs"):
         verify_marabou(net, rl.Box([0.0], [1.0]), interval(0.0, 1.0))
     monkeypatch.setitem(sys.modules, "maraboupy", None)
     with pytest.raises(MarabouUnavailable, match=r"pip install 'relucid\[marabou\]'") as info:

@@ -49,7 +49,7 @@ from ..bounds import input_box, pattern_phases
 from ..deadline import Deadline
 from ..errors import InvalidValueError
 from ..geometry import Box
-from ..network import Network
+from ..network import Network, check_piecewise_linear
 from .attack import attack, lp_guided_attack
 from .input_split import input_split_search
 from .properties import Conjunction, Property
@@ -131,7 +131,7 @@ def verify(
     seed = seed_of(rng, who="verify")
     if method not in METHODS:
         raise InvalidValueError(f"verify: method must be one of {METHODS}; got {method!r}")
-    _check_network(net)
+    check_piecewise_linear(net, who="verify", purpose="complete verification (relucid.bounds still bounds it)")
     if not isinstance(prop, Property):
         raise InvalidValueError(f"verify: prop must be a relucid property (ClassWins, OutputIn, OutputAvoids); got {type(prop).__name__}")
     disjuncts = prop.violations(net.output_dim)
@@ -318,17 +318,6 @@ def _check_range(lo, hi) -> None:
             f"verify: the input set is too wide for float64 arithmetic in dimension {i} "
             f"([{lo[i]:.6g}, {hi[i]:.6g}]: its width overflows); rescale the inputs"
         )
-
-
-def _check_network(net: Network) -> None:
-    if not isinstance(net, Network):
-        raise InvalidValueError(f"verify: expects a relucid.Network; got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            raise InvalidValueError(
-                f"verify: layer {i} has activation {layer.activation!r}; complete verification needs relu, "
-                "leaky_relu and identity layers (relucid.bounds still bounds it)"
-            )
 
 
 def _progress(enabled: bool):

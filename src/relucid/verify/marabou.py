@@ -45,7 +45,7 @@ from ..bounds import pattern_phases
 from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError, RelucidError
 from ..geometry import Box, Polyhedron
-from ..network import Network
+from ..network import Network, check_piecewise_linear
 from ..regions.pattern import Pattern
 from ..tolerances import MEMBERSHIP_TOL
 from .properties import Conjunction, Property
@@ -118,15 +118,7 @@ def verify_marabou(
         When ``maraboupy`` is not installed.
     """
     start = time.perf_counter()
-    if not isinstance(net, Network):
-        raise InvalidValueError(f"verify_marabou: net must be a relucid.Network; got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
-        if layer.activation not in ("relu", "leaky_relu", "identity"):
-            name = f" ({layer.name})" if layer.name else ""
-            raise InvalidValueError(
-                f"the marabou engine handles relu, leaky_relu and identity layers only; "
-                f"layer {i}{name} is {layer.activation}"
-            )
+    check_piecewise_linear(net, who="verify_marabou", purpose="the Marabou engine")
     pieces = input_pieces(input_set, net.input_dim, "verify_marabou")
     if not isinstance(prop, Property):
         raise InvalidValueError(f"verify_marabou: prop must be a relucid Property; got {type(prop).__name__}")
