@@ -20,7 +20,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relucid"
 #: facade itself) may also import within itself; the circle test keeps that honest.
 RANK = {
     "errors": 0, "tolerances": 0,
-    "_validate": 0.5, "deadline": 0.5, "parallel": 0.5, "phases": 0.5, "_deprecated": 0.5,
+    "deadline": 0.25,
+    "_validate": 0.5, "parallel": 0.5, "phases": 0.5, "_deprecated": 0.5,
     "network": 1,
     "geometry": 2,
     "regions": 3,
