@@ -153,6 +153,8 @@ def _first_confirmed(q: Query, X) -> np.ndarray | None:
     hit = np.flatnonzero(q.check_points(X) >= 0)
     if hit.size:
         return X[hit[0]].copy()
+    if q.expired():
+        return None
     score, _ = _score_and_grad(q, X, need_grad=False)
     for i in np.flatnonzero(score <= 0)[:4]:
         if q.expired():

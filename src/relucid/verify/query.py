@@ -130,7 +130,15 @@ class Query:
                 ok &= ~((ph == 1) & ~(Z > 0)).any(axis=1)
                 ok &= ~((ph == 0) & (Z > 0)).any(axis=1)
             H = layer.activate(Z)
-        out = first_satisfied(self.disjuncts, H, self.rows)
+        # The output check costs (points x rows): with very many rows it runs in
+        # blocks, and once the deadline has passed the unchecked points count as
+        # no counterexample (conservative; the first block is always checked).
+        out = np.full(X.shape[0], -1, dtype=int)
+        step = self.rows.chunk(X.shape[0])
+        for i in range(0, X.shape[0], step):
+            if i and self.expired():
+                break
+            out[i:i + step] = first_satisfied(self.disjuncts, H[i:i + step], self.rows)
         out[~ok] = -1
         return self._settle_ties(X, out)
 
