@@ -403,20 +403,18 @@ NNET = """// tiny
 """
 
 
-def test_nnet_infinite_range_is_refused_with_its_line(tmp_path, capsys):
-    path = tmp_path / "inf.nnet"
-    path.write_text(NNET.replace("1.0,1.0,1.0,", "inf,1.0,1.0,"))
-    with pytest.raises(rl.InvalidValueError, match=r"inf.nnet: line 8 \(ranges\) holds the NaN/inf value inf"):
+@pytest.mark.parametrize("name,old,new,message,where", [
+    ("inf.nnet", "1.0,1.0,1.0,", "inf,1.0,1.0,", r"inf.nnet: line 8 \(ranges\) holds the NaN/inf value inf", "line 8"),
+    ("inverted.nnet", "-1.0,-1.0,\n", "-1.0,3.0,\n", r"lines 5-6: input 1 has minimum 3.0 above its maximum 1.0",
+     "lines 5-6"),
+])
+def test_nnet_bad_ranges_are_refused_with_their_lines(tmp_path, capsys, name, old, new, message, where):
+    # an infinite range (weights would silently become 0) and a minimum above its maximum
+    path = tmp_path / name
+    path.write_text(NNET.replace(old, new))
+    with pytest.raises(rl.InvalidValueError, match=message):
         rl.load(path)
-    _refused_by_cli(capsys, path, contains="line 8")
-
-
-def test_nnet_minimum_above_maximum_is_refused_with_its_lines(tmp_path, capsys):
-    path = tmp_path / "inverted.nnet"
-    path.write_text(NNET.replace("-1.0,-1.0,\n", "-1.0,3.0,\n"))
-    with pytest.raises(rl.InvalidValueError, match=r"lines 5-6: input 1 has minimum 3.0 above its maximum 1.0"):
-        rl.load(path)
-    _refused_by_cli(capsys, path, contains="lines 5-6")
+    _refused_by_cli(capsys, path, contains=where)
 
 
 def test_nnet_infinite_weight_names_its_line(tmp_path):
