@@ -49,3 +49,4 @@ def test_share_and_sooner():
 def test_after_validates_when_asked():
     with pytest.raises(InvalidValueError, match="f: timeout"):
         Deadline.after(-2, who="f")
+

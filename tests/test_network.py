@@ -110,3 +110,12 @@ def test_classify_argmax_ties_and_one_output():
     assert three.classify(X[2]) == 2 and np.ndim(three.classify(X[2])) == 0
     one = rl.Network([rl.Dense([[1.0]], [0.0])])
     np.testing.assert_array_equal(one.classify(np.array([[-1.0], [0.0], [1e-12]])), [0, 0, 1])  # class 1 iff y > 0
+
+
+def test_zero_sized_layers_and_boxes_are_refused_with_relucid_errors():
+    # issue 15, finding 9 through the API: a network built by hand with a 0-sized layer
+    with pytest.raises(rl.ShapeError, match="at least one dimension"):
+        rl.Box([], [])
+    net = rl.Network([rl.Dense(np.zeros((0, 2)), np.zeros(0))])
+    with pytest.raises(rl.ShapeError, match=r"layer 0 has weight shape \(0, 2\)"):
+        rl.verify(net, rl.Box(np.zeros(2), np.ones(2)), rl.ClassWins(0))

@@ -298,6 +298,9 @@ def check_piecewise_linear(net, *, who: str, purpose: str = "this analysis") -> 
     if not isinstance(net, Network):
         raise InvalidValueError(f"{who}: expects a relucid.Network; got {type(net).__name__}")
     for i, layer in enumerate(net.layers):
+        if 0 in layer.weight.shape:
+            raise ShapeError(f"{who}: layer {i}{_named(layer)} has weight shape {layer.weight.shape}; every layer needs "
+                             "at least one input and one neuron")
         if layer.activation not in PIECEWISE_LINEAR and layer.activation != "identity":
             raise InvalidValueError(
                 f"{who}: layer {i}{_named(layer)} has activation {layer.activation!r}; {purpose} needs a piecewise-linear "

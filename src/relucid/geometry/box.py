@@ -53,6 +53,8 @@ class Box(Polyhedron):
             hi = np.full(lo.shape, float(hi))
         if lo.shape != hi.shape:
             raise ShapeError(f"Box: lo and hi must have the same length; got {lo.shape[0]} and {hi.shape[0]}")
+        if lo.shape[0] == 0:
+            raise ShapeError("Box: needs at least one dimension; got empty lo and hi")
         if dim is not None and lo.shape[0] != dim:
             raise ShapeError(f"Box: dim={dim} but the bounds have length {lo.shape[0]}")
         if np.isnan(lo).any() or np.isnan(hi).any():
