@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..phases import OFF, ON
+
 
 def apply_phases(L: np.ndarray, U: np.ndarray, phase):
     """Clip ``[L, U]`` to the fixed phases of one layer.
@@ -18,7 +20,7 @@ def apply_phases(L: np.ndarray, U: np.ndarray, phase):
     if phase is None:
         return L, U, zeros_bool(xp, L.shape[0], L)
     phase = like(xp, phase, L)
-    on, off = phase == 1, phase == 0
+    on, off = phase == ON, phase == OFF
     bad = (on & (U < 0)) | (off & (L > 0))
     L = xp.where(on, L.clip(min=0), L)
     U = xp.where(off, U.clip(max=0), U)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..phases import OFF, ON
 from ..deadline import Deadline
 from ..network import Network
 
@@ -90,8 +91,8 @@ def strictly_follows(net: Network, phases: dict, X) -> np.ndarray:
         Z = layer.preactivation(H)
         ph = phases.get(k)
         if ph is not None:
-            ok &= ~((ph == 1) & ~(Z > 0)).any(axis=1)
-            ok &= ~((ph == 0) & (Z > 0)).any(axis=1)
+            ok &= ~((ph == ON) & ~(Z > 0)).any(axis=1)
+            ok &= ~((ph == OFF) & (Z > 0)).any(axis=1)
         H = layer.activate(Z)
     return ok
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..phases import FREE, ON
 from ..geometry.lp import solve_lp
 from ..regions.region import _region_rows
 from .query import Query, disjunct_margins
@@ -69,10 +70,10 @@ def _repair(q: Query, x, k: int, slack_all: bool, ties_off: bool = False):
         ph = on.astype(np.int8)
         fixed = q.phases.get(layer)
         if fixed is not None:
-            ph = np.where(fixed >= 0, fixed, ph).astype(np.int8)
+            ph = np.where(fixed != FREE, fixed, ph).astype(np.int8)
         phases[layer] = ph
     A_reg, b_reg, (M, c) = _region_rows(net, phases)
-    on_rows = np.concatenate([phases[layer] == 1 for layer in net.pattern_layers]) if phases else np.zeros(0, bool)
+    on_rows = np.concatenate([phases[layer] == ON for layer in net.pattern_layers]) if phases else np.zeros(0, bool)
     conj = q.disjuncts[k]
     A_out = conj.C @ M
     b_out = conj.d - conj.C @ c

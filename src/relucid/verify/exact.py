@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..phases import FREE, ON
+
 __all__ = ["NEAR_TIE", "exact_violation", "near_tie"]
 
 #: A float64 quantity within ``NEAR_TIE * (1 + sum of |terms|)`` of its
@@ -109,9 +111,9 @@ def exact_violation(q, x) -> int:
         z = _affine(_dyadic_matrix(layer.weight), h, _Dyadic.of(layer.bias))
         ph = q.phases.get(k)
         if ph is not None:
-            for j in np.flatnonzero(ph >= 0):
+            for j in np.flatnonzero(ph != FREE):
                 positive = z.m[j] > 0
-                if positive != bool(ph[j] == 1):
+                if positive != bool(ph[j] == ON):
                     return -1
         h = _activate(z, layer.activation, getattr(layer, "alpha", None))
     for k, conj in enumerate(q.disjuncts):
@@ -147,7 +149,7 @@ def near_tie(q, x, k: int) -> bool:
         scale = np.abs(layer.weight) @ mag + np.abs(layer.bias)
         ph = q.phases.get(i)
         if ph is not None:
-            fixed = ph >= 0
+            fixed = ph != FREE
             if close(z[fixed], scale[fixed]):
                 return True
         h = layer.activate(z[None])[0]

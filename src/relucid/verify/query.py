@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..phases import OFF, ON
 from .._validate import readonly
 from ..errors import InvalidValueError, ShapeError
 from ..geometry import Polyhedron, PolyUnion
@@ -127,8 +128,8 @@ class Query:
             Z = layer.preactivation(H)
             ph = self.phases.get(k)
             if ph is not None:
-                ok &= ~((ph == 1) & ~(Z > 0)).any(axis=1)
-                ok &= ~((ph == 0) & (Z > 0)).any(axis=1)
+                ok &= ~((ph == ON) & ~(Z > 0)).any(axis=1)
+                ok &= ~((ph == OFF) & (Z > 0)).any(axis=1)
             H = layer.activate(Z)
         # The output check costs (points x rows): with very many rows it runs in
         # blocks, and once the deadline has passed the unchecked points count as
