@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..phases import FREE
 from ..network import Network
 from ._phases import apply_phases
 from ._xp import image, like, namespace, nonzero, zeros_bool
@@ -123,7 +124,7 @@ def deeppoly_bounds(
         fixed = None
         if cuts and phase is not None:
             ph = like(xp, phase, L)
-            fixed = nonzero(xp, ((ph >= 0) & ((L < 0) & (U > 0))).any(axis=0))
+            fixed = nonzero(xp, ((ph != FREE) & ((L < 0) & (U > 0))).any(axis=0))
         if k == 0 and fixed is not None and fixed.shape[0]:
             sign = xp.where(ph[fixed] == 1, -1.0 * xp.ones_like(b[fixed]), xp.ones_like(b[fixed]))
             cut_coef.append(xp.broadcast_to((sign[:, None] * W[fixed])[None], (B, fixed.shape[0], W.shape[1])))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..phases import FREE, OFF, ON
 from ..bounds.deeppoly import deeppoly_bounds
 from ..errors import InvalidValueError
 from ..geometry import Box, Polyhedron
@@ -89,12 +90,12 @@ def box_inside(net: Network, pattern: Pattern, G: np.ndarray, h: np.ndarray, dom
         worst = hi @ G.clip(min=0).T - lo @ (-G).clip(min=0).T
         ok &= np.all(worst <= h - PROOF_MARGIN * (1 + np.abs(h)), axis=1)
     phases = pattern.layer_phases(net)
-    if not any((ph >= 0).any() for ph in phases.values()):
+    if not any((ph != FREE).any() for ph in phases.values()):
         return ok
     out = deeppoly_bounds(net, lo, hi, {})
     for layer, ph in phases.items():
         L, U = out.layers[layer]
-        on, off = ph == 1, ph == 0
+        on, off = ph == ON, ph == OFF
         ok &= np.all(L[:, on] > PROOF_MARGIN * (1 + np.abs(L[:, on])), axis=1)
         ok &= np.all(U[:, off] <= -PROOF_MARGIN * (1 + np.abs(U[:, off])), axis=1)
     return ok

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..phases import FREE, ON
 from .._validate import batch_input
 from ..deadline import Deadline
 from ..geometry import Box, Polyhedron
@@ -112,9 +113,9 @@ class Characterization:
         else:
             ok = np.all(X2 @ dom.A.T <= dom.b, axis=1)
         bits = self.pattern.to_bits(self.network)
-        if (bits >= 0).any():
+        if (bits != FREE).any():
             on = activation_bits(self.network, X2)
-            ok &= np.all((bits < 0) | (on == (bits == 1)), axis=1)
+            ok &= np.all((bits == FREE) | (on == (bits == ON)), axis=1)
         if self.constraints.n_constraints:
             M = X2 @ self.constraints.A.T - self.constraints.b
             ok &= np.all(np.where(self.strict, M < 0, M <= 0), axis=1)

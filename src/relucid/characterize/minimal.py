@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..phases import FREE, ON
 from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
@@ -109,7 +110,7 @@ class Oracle:
         X = np.array(self.witnesses, dtype=np.float64)
         bits = pat.to_bits(self.net)
         on = activation_bits(self.net, X)
-        follows = np.all((bits < 0) | (on == (bits == 1)), axis=1)
+        follows = np.all((bits == FREE) | (on == (bits == ON)), axis=1)
         inside = np.all(X @ self.domain.A.T <= self.domain.b, axis=1)
         bad = ~self.prop.holds_at(self.net(X))
         return bool(np.any(follows & inside & bad))

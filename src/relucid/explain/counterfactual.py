@@ -20,6 +20,7 @@ from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron, lp
 from ..network import Network
+from ..phases import ON
 from ..regions.pattern import Pattern, activation_bits, neuron_names
 from ..regions.region import region
 from ..tolerances import CLASS_TIE_TOL, INTERIOR_TOL, ZERO_ROW_TOL
@@ -93,7 +94,7 @@ def _confirm(net: Network, p: np.ndarray, center: np.ndarray, target: int, bits:
     candidates = [p + lam * (center - p) for lam in NUDGES]
     Y = net(np.array(candidates))
     B = activation_bits(net, np.array(candidates))
-    want = bits == 1
+    want = bits == ON
     for q, y, on in zip(candidates, Y, B):
         others = np.delete(y, target)
         if y[target] > others.max() and np.array_equal(on, want):

@@ -230,6 +230,6 @@ def _gradient(net, phases, w, x):
             g = g * np.where(Z > 0, 1.0, layer.alpha)
         ph = phases.get(k)
         if ph is not None:
-            g = g - ((ph == 1) & (Z < FOLLOW_MARGIN)) + ((ph == 0) & (Z > -FOLLOW_MARGIN))
+            g = g - ((ph == ON) & (Z < FOLLOW_MARGIN)) + ((ph == OFF) & (Z > -FOLLOW_MARGIN))
         g = g @ layer.weight
     return g

@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from ..phases import FREE, OFF, ON
 from ..errors import InvalidValueError
 from ..network import Network
 
@@ -70,8 +71,8 @@ class Pattern:
             raise InvalidValueError(
                 f"Pattern.from_bits: network has {len(names)} relu/leaky_relu neurons; got {bits.shape[0]} bits"
             )
-        on = frozenset(names[i] for i in np.flatnonzero(bits == 1))
-        off = frozenset(names[i] for i in np.flatnonzero(bits == 0))
+        on = frozenset(names[i] for i in np.flatnonzero(bits == ON))
+        off = frozenset(names[i] for i in np.flatnonzero(bits == OFF))
         return cls(on, off)
 
     # -- queries ---------------------------------------------------------------
@@ -194,7 +195,7 @@ class Pattern:
 
     def is_complete(self, net: Network) -> bool:
         """Whether every relu/leaky_relu neuron of ``net`` is fixed."""
-        return len(self) == net.n_pattern_neurons and bool((self.to_bits(net) >= 0).all())
+        return len(self) == net.n_pattern_neurons and bool((self.to_bits(net) != FREE).all())
 
     def free(self, net: Network) -> list[Neuron]:
         """The neurons of ``net`` this pattern leaves free."""

@@ -24,6 +24,7 @@ import numpy as np
 from .._deprecated import keyword_only
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
+from ..phases import FREE
 from ..geometry.domain import as_domain
 from ..network import Network, check_piecewise_linear
 from ..tolerances import REDUNDANCY_TOL
@@ -157,7 +158,7 @@ def region(net: Network, x_or_pattern, *, domain: Polyhedron | None = None) -> R
     else:
         pat = pattern(net, x_or_pattern)
     bits = pat.to_bits(net)  # validates the neuron names once
-    free = np.flatnonzero(bits < 0)
+    free = np.flatnonzero(bits == FREE)
     if free.size:
         raise InvalidValueError(
             f"region: needs a complete pattern; this one leaves {free.size} neurons free "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..phases import OFF, ON
+
 from .confirm import confirm
 from .query import Query, disjunct_margins
 
@@ -175,7 +177,7 @@ def _forward(q: Query, X):
         pres.append(Z)
         ph = q.phases.get(k)
         if ph is not None:
-            penalty += np.where(ph == 1, np.maximum(-Z, 0), 0).sum(1) + np.where(ph == 0, np.maximum(Z, 0), 0).sum(1)
+            penalty += np.where(ph == ON, np.maximum(-Z, 0), 0).sum(1) + np.where(ph == OFF, np.maximum(Z, 0), 0).sum(1)
         H = layer.activate(Z)
     return pres, H, penalty
 
@@ -213,7 +215,7 @@ def _score_and_grad(q: Query, X, need_grad: bool, only=None):
         g = g * _slope(layer, Z)
         ph = q.phases.get(k)
         if ph is not None:
-            g = g + np.where((ph == 1) & (Z < 0), -1.0, 0.0) + np.where((ph == 0) & (Z > 0), 1.0, 0.0)
+            g = g + np.where((ph == ON) & (Z < 0), -1.0, 0.0) + np.where((ph == OFF) & (Z > 0), 1.0, 0.0)
         g = g @ layer.weight
     return score, g
 
