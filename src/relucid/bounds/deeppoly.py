@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..phases import FREE
+from ..phases import FREE, ON
 from ..network import Network
 from ._phases import apply_phases
 from ._xp import image, like, namespace, nonzero, zeros_bool
@@ -126,7 +126,7 @@ def deeppoly_bounds(
             ph = like(xp, phase, L)
             fixed = nonzero(xp, ((ph != FREE) & ((L < 0) & (U > 0))).any(axis=0))
         if k == 0 and fixed is not None and fixed.shape[0]:
-            sign = xp.where(ph[fixed] == 1, -1.0 * xp.ones_like(b[fixed]), xp.ones_like(b[fixed]))
+            sign = xp.where(ph[fixed] == ON, -1.0 * xp.ones_like(b[fixed]), xp.ones_like(b[fixed]))
             cut_coef.append(xp.broadcast_to((sign[:, None] * W[fixed])[None], (B, fixed.shape[0], W.shape[1])))
             cut_const.append(xp.broadcast_to((sign * b[fixed])[None], (B, fixed.shape[0])))
         if k > 0:
@@ -253,7 +253,7 @@ def _fixed_relaxation(xp, layer, L, U, L_free, U_free, phase):
     if phase is None or layer.activation not in ("relu", "leaky_relu"):
         return clipped
     free = relaxation(layer.activation, L_free, U_free, layer.alpha, xp)
-    fixed = like(xp, phase, L) >= 0
+    fixed = like(xp, phase, L) != FREE
     convex = layer.activation == "relu" or layer.alpha <= 1.0
     keep = (0, 1) if convex else (2, 3)  # the side that keeps the free line
     return tuple(xp.where(fixed, free[i], clipped[i]) if i in keep else clipped[i] for i in range(4))
@@ -266,7 +266,7 @@ def _needs_backsub(xp, layer, L, U, phase):
         return nonzero(xp, xp.ones_like(L[0]) > 0)
     unstable = (L < 0) & (U > 0)
     if phase is not None:
-        unstable = unstable & (like(xp, phase, L) < 0)
+        unstable = unstable & (like(xp, phase, L) == FREE)
     return nonzero(xp, unstable.any(axis=0))
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from .._deprecated import keyword_only
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron
-from ..phases import FREE
+from ..phases import FREE, ON
 from ..geometry.domain import as_domain
 from ..network import Network, check_piecewise_linear
 from ..tolerances import REDUNDANCY_TOL
@@ -75,7 +75,7 @@ class Region:
     @cached_property
     def on_bits(self) -> np.ndarray:
         """On flags of the region's pattern over ``neuron_names(network)`` (bool array)."""
-        return self.pattern.to_bits(self.network) == 1
+        return self.pattern.to_bits(self.network) == ON
 
     # -- geometry --------------------------------------------------------------
     @cached_property
@@ -260,7 +260,7 @@ def _region_rows(net: Network, phases: dict[int, np.ndarray]):
         M = layer.weight @ M
         c = layer.weight @ c + layer.bias
         if i in phases:
-            on = phases[i] == 1
+            on = phases[i] == ON
             sign = np.where(on, -1.0, 1.0)
             A_parts.append(sign[:, None] * M)
             b_parts.append(-sign * c)
