@@ -221,6 +221,22 @@ def test_paper_lifting_is_unsound_with_same_sign_weights():
     assert res.status == "unknown" and res.margin[1] <= -0.5
 
 
+def test_paper_lifting_is_unsound_with_cancelling_weights():
+    # the docs' third counterexample: y1 = relu(x0) - relu(x1), merged on X where x0 = x1 (ε = 0): the
+    # members' outgoing weights +1 and -1 sum to 0, so the abstract y1 is 0 and the lifting proves class 0
+    net = rl.Network([_dense([[1, 0], [0, 1]], [0, 0]), _dense([[0, 0], [1, -1]], [0.5, 0], "identity")])
+    X = np.linspace(-1, 1, 5)[:, None] * np.ones(2)
+    a = rl.abstract(net, X, [1])
+    assert np.all(a.eps[0] == 0) and np.all(a.network.layers[1].weight[1] == 0)
+    x, eps = np.zeros(2), 1.0
+    lower, upper = lift_paper_unsound(a, x - eps, x + eps)
+    assert robust_from_bounds(lower, upper, 0)[0]  # claims y0 = 0.5 > y1 on [-1, 1]^2
+    assert net([1.0, -1.0]).tolist() == [0.5, 1.0]  # but y1 = 1 at x = (1, -1)
+    assert rl.verify(net, rl.Box(x - eps, x + eps), rl.ClassWins(0)).status == "falsified"
+    res = rl.verify_via_abstraction(a, x, eps)
+    assert res.status == "unknown" and res.margin[1] <= -0.5
+
+
 def test_lift_paper_is_a_deprecated_alias_of_lift_paper_unsound():
     net = rl.Network([_dense([[1, 0], [-1, 2]], [0, 0]), _dense([[0, 0], [0, 1]], [1.5, 0], "identity")])
     a = rl.abstract(net, np.linspace(0, 1, 5)[:, None] * np.ones(2), [1])
