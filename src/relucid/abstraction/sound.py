@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bounds.deeppoly import _backward
+from ..bounds.deeppoly import back_substitute
 from ..bounds.relax import relaxation
 from ..network import Network
 from ._checks import check_box, check_classifier
@@ -234,7 +234,7 @@ def _backsubstitute(net: Network, R: np.ndarray, top: int, etas: list, lines: li
     B = etas[0][0].shape[0]
     relax = [(ls, eta_lo + li, us, eta_hi + ui) for (ls, li, us, ui), (eta_lo, eta_hi) in zip(lines, etas)]
     weights = [(layer.weight, np.zeros(layer.out_dim)) for layer in net.layers]
-    lower, _, _ = _backward(weights, relax, top, np.broadcast_to(R, (B,) + R.shape), np.zeros((B, R.shape[0])),
+    lower, _, _ = back_substitute(weights, relax, top, np.broadcast_to(R, (B,) + R.shape), np.zeros((B, R.shape[0])),
                             lambda Lam, const: const)
     return lower
 
@@ -270,7 +270,7 @@ def _representative_gap(abstraction: Abstraction, k: int, lo, hi, abs_layers: li
     const = np.broadcast_to(np.concatenate([b[merged] - b[rep[merged]], b[rep[merged]] - b[merged]]), (B, 2 * len(merged)))
     layers = anet.layers[:k]
     relax = [relaxation(layer.activation, abs_layers[j][0], abs_layers[j][1], layer.alpha) for j, layer in enumerate(layers)]
-    lower, _, _ = _backward([(layer.weight, layer.bias) for layer in layers], relax, k - 1,
+    lower, _, _ = back_substitute([(layer.weight, layer.bias) for layer in layers], relax, k - 1,
                             np.broadcast_to(S, (B,) + S.shape), const, lambda Lam, c: c + _box_min(Lam, lo, hi))
     n = len(merged)
     d_lo[:, merged] = lower[:, :n]

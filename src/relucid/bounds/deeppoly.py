@@ -137,7 +137,7 @@ def deeppoly_bounds(
                 Wr, br, n = W[rows], b[rows], rows.shape[0]
                 Lam = xp.broadcast_to(xp.concatenate([Wr, -Wr])[None], (B, 2 * n, W.shape[1]))
                 const = xp.broadcast_to(xp.concatenate([br, -br])[None], (B, 2 * n))
-                lower, Lam_in, const_in = _backward(weights, relax, k - 1, Lam, const, concretize)
+                lower, Lam_in, const_in = back_substitute(weights, relax, k - 1, Lam, const, concretize)
                 L[:, rows] = xp.maximum(L[:, rows], lower[:, :n])
                 U[:, rows] = xp.minimum(U[:, rows], -lower[:, n:])
                 if fixed is not None:
@@ -163,7 +163,7 @@ def deeppoly_bounds(
         s = like(xp, np.asarray(s, dtype=np.float64), lo)
         Lam = xp.broadcast_to(S[None], (B,) + tuple(S.shape))
         const = xp.broadcast_to(s[None], (B, S.shape[0]))
-        out.spec_lower, out.spec_coef, out.spec_const = _backward(weights, relax, len(net.layers) - 1, Lam, const, concretize)
+        out.spec_lower, out.spec_coef, out.spec_const = back_substitute(weights, relax, len(net.layers) - 1, Lam, const, concretize)
         if optimize and xp is np and not custom_concretize:
             _optimize_spec(net, weights, relax, layers, Lam, const, lo, hi, out, optimize)
     return out
@@ -270,7 +270,7 @@ def _needs_backsub(xp, layer, L, U, phase):
     return nonzero(xp, unstable.any(axis=0))
 
 
-def _backward(weights: list, relax: list, top: int, Lam, const, concretize):
+def back_substitute(weights: list, relax: list, top: int, Lam, const, concretize):
     """Lower-bound ``Lam @ a_top + const`` by substituting down to the input.
 
     Returns ``(lower, Lam_in, const_in)``: the bound (B, m) and the linear

@@ -239,7 +239,7 @@ class LazyRegion(Region):
 
 def _region_parts(net: Network, bits: np.ndarray, domain: Polyhedron | None):
     """(polyhedron, (W, c), row_neurons) of the complete pattern ``bits`` (int8, 1 on / 0 off)."""
-    A_rows, b_rows, (W, c) = _region_rows(net, split_bits(net, bits))
+    A_rows, b_rows, (W, c) = region_rows(net, split_bits(net, bits))
     names: list = list(neuron_names(net))
     if domain is not None:
         A_rows = np.vstack([A_rows, domain.A])
@@ -250,7 +250,7 @@ def _region_parts(net: Network, bits: np.ndarray, domain: Polyhedron | None):
     return Polyhedron(A_rows, b_rows), (W, c), tuple(names)
 
 
-def _region_rows(net: Network, phases: dict[int, np.ndarray]):
+def region_rows(net: Network, phases: dict[int, np.ndarray]):
     """Rows (A, b) of the region's neuron constraints and the final affine map (W, c)."""
     n = net.input_dim
     M = np.eye(n)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..phases import FREE, ON
 from ..geometry.lp import solve_lp
-from ..regions.region import _region_rows
+from ..regions.region import region_rows
 from .query import Query, disjunct_margins
 
 #: Without ``only``, the repair is tried for at most this many disjuncts (the nearest first).
@@ -72,7 +72,7 @@ def _repair(q: Query, x, k: int, slack_all: bool, ties_off: bool = False):
         if fixed is not None:
             ph = np.where(fixed != FREE, fixed, ph).astype(np.int8)
         phases[layer] = ph
-    A_reg, b_reg, (M, c) = _region_rows(net, phases)
+    A_reg, b_reg, (M, c) = region_rows(net, phases)
     on_rows = np.concatenate([phases[layer] == ON for layer in net.pattern_layers]) if phases else np.zeros(0, bool)
     conj = q.disjuncts[k]
     A_out = conj.C @ M
