@@ -27,7 +27,7 @@ import numpy as np
 
 from ..phases import FREE, ON
 
-__all__ = ["NEAR_TIE", "exact_violation", "near_tie"]
+__all__ = ["NEAR_TIE", "exact_violation", "near_tie", "near_ties"]
 
 #: A float64 quantity within ``NEAR_TIE * (1 + sum of |terms|)`` of its
 #: threshold is re-checked exactly. float64 dot products of length n err by
@@ -126,34 +126,43 @@ def exact_violation(q, x) -> int:
     return -1
 
 
-def near_tie(q, x, k: int) -> bool:
-    """Whether float64 may have decided point ``x`` (violating disjunct ``k``) by rounding.
+def near_ties(q, X, ks) -> np.ndarray:
+    """For each point ``X[i]`` (violating disjunct ``ks[i]``), whether float64 may have decided it by rounding.
 
-    True when an input row, a fixed phase's pre-activation or a row of
-    disjunct ``k`` is within :data:`NEAR_TIE` of its threshold, relative to
+    True when an input row, a fixed phase's pre-activation or a row of the
+    point's disjunct is within :data:`NEAR_TIE` of its threshold, relative to
     the magnitude of everything summed to compute it (``|W| mag + |b|``
-    carried through the layers).
+    carried through the layers). One batched forward pass for all points.
     """
-    x = np.asarray(x, dtype=np.float64)
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    ks = np.broadcast_to(np.asarray(ks, dtype=np.intp), (X.shape[0],))
 
-    def close(value, scale) -> bool:
-        return bool(np.any(np.abs(value) <= NEAR_TIE * (1.0 + scale)))
+    def close(value, scale) -> np.ndarray:
+        return (np.abs(value) <= NEAR_TIE * (1.0 + scale)).any(axis=1)
 
-    if q.A.shape[0] and close(q.A @ x - q.b, np.abs(q.A) @ np.abs(x) + np.abs(q.b)):
-        return True
+    near = np.zeros(X.shape[0], dtype=bool)
+    if q.A.shape[0]:
+        near |= close(X @ q.A.T - q.b, np.abs(X) @ np.abs(q.A).T + np.abs(q.b))
     # ``mag`` bounds the sum of |terms| behind each value, through the layers: the
     # rounding error of a value is a tiny fraction of it, not of the value itself.
-    h, mag = x, np.abs(x)
+    H, mag = X, np.abs(X)
     for i, layer in enumerate(q.net.layers):
-        z = layer.preactivation(h[None])[0]
-        scale = np.abs(layer.weight) @ mag + np.abs(layer.bias)
+        Z = layer.preactivation(H)
+        scale = mag @ np.abs(layer.weight).T + np.abs(layer.bias)
         ph = q.phases.get(i)
         if ph is not None:
             fixed = ph != FREE
-            if close(z[fixed], scale[fixed]):
-                return True
-        h = layer.activate(z[None])[0]
+            near |= close(Z[:, fixed], scale[:, fixed])
+        H = layer.activate(Z)
         slope = 1.0 if layer.activation == "identity" else max(1.0, abs(getattr(layer, "alpha", None) or 0.0))
         mag = slope * scale
-    conj = q.disjuncts[k]
-    return len(conj) > 0 and close(conj.C @ h - conj.d, np.abs(conj.C) @ mag + np.abs(conj.d))
+    for k in np.unique(ks):
+        conj, sel = q.disjuncts[k], ks == k
+        if len(conj):
+            near[sel] |= close(H[sel] @ conj.C.T - conj.d, mag[sel] @ np.abs(conj.C).T + np.abs(conj.d))
+    return near
+
+
+def near_tie(q, x, k: int) -> bool:
+    """:func:`near_ties` for one point ``x`` violating disjunct ``k``."""
+    return bool(near_ties(q, x, [k])[0])

@@ -149,15 +149,16 @@ class Query:
         At most :data:`MAX_EXACT_CHECKS` per call; further near-tie points are
         refused (conservative: a refused point is only a missed candidate).
         """
-        from .exact import exact_violation, near_tie
+        from .exact import exact_violation, near_ties
 
-        done = 0
-        for i in np.flatnonzero(out >= 0):
-            if not near_tie(self, X[i], int(out[i])):
-                continue
-            out[i] = exact_violation(self, X[i]) if done < MAX_EXACT_CHECKS else -1
-            done += 1
-            self.count("exact_checks")
+        hit = np.flatnonzero(out >= 0)
+        if not hit.size:
+            return out
+        near = hit[near_ties(self, X[hit], out[hit])]
+        for j, i in enumerate(near):
+            out[i] = exact_violation(self, X[i]) if j < MAX_EXACT_CHECKS else -1
+        if near.size:
+            self.count("exact_checks", int(near.size))
         return out
 
 
