@@ -45,12 +45,15 @@ def confirm(q: Query, x, only: int | None = None) -> np.ndarray | None:
     # neuron within TIE_TOL of 0 is off (a tie at 0 is off), for a violation
     # reached only on the boundary of the candidate's region (a tie y_j = y_c).
     variants = [(True, False), (False, False)] + ([(False, True)] if near_tie else [])
+    regions = {}  # the candidate's region (its rows do not depend on the disjunct), per ties_off
     for k in order:
         if q.expired():
             return None
         q.count("repair_lps")
         for slack_all, ties_off in variants:
-            y = _repair(q, x, k, slack_all, ties_off)
+            if ties_off not in regions:
+                regions[ties_off] = _region(q, pre, ties_off)
+            y = _repair(q, regions[ties_off], k, slack_all)
             if y is not None and q.check_points(y)[0] >= 0:
                 return y
     return None
@@ -60,9 +63,12 @@ def confirm(q: Query, x, only: int | None = None) -> np.ndarray | None:
 TIE_TOL = 1e-6
 
 
-def _repair(q: Query, x, k: int, slack_all: bool, ties_off: bool = False):
+def _region(q: Query, pre, ties_off: bool):
+    """Rows, local affine map and on-rows of the linear region of the candidate (pre-activations ``pre``).
+
+    Fixed phases are kept; ``ties_off``: neurons within :data:`TIE_TOL` of 0 count as off.
+    """
     net = q.net
-    pre = net.preactivations(x[None])
     phases = {}
     for layer in net.pattern_layers:
         z = pre[layer][0]
@@ -74,6 +80,13 @@ def _repair(q: Query, x, k: int, slack_all: bool, ties_off: bool = False):
         phases[layer] = ph
     A_reg, b_reg, (M, c) = region_rows(net, phases)
     on_rows = np.concatenate([phases[layer] == ON for layer in net.pattern_layers]) if phases else np.zeros(0, bool)
+    return A_reg, b_reg, M, c, on_rows
+
+
+def _repair(q: Query, region, k: int, slack_all: bool):
+    """An LP in ``region`` (from :func:`_region`) maximising a common slack on disjunct ``k``'s rows and the strict rows."""
+    A_reg, b_reg, M, c, on_rows = region
+    net = q.net
     conj = q.disjuncts[k]
     A_out = conj.C @ M
     b_out = conj.d - conj.C @ c
