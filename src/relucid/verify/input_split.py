@@ -204,9 +204,14 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
 def _batch_size(q: Query, batch: int, u: int, m: int, lookahead: int) -> int:
     """``batch``, or fewer boxes when the spec's distinct rows ``u`` times the widest layer
     (or the ``m`` rows) would pass :data:`MAX_ENTRIES` entries per batch."""
-    width = max([q.net.input_dim] + [layer.weight.shape[0] for layer in q.net.layers])
+    width = _widest(q.net)
     per_box = max(u * width, m, 1) * (1 + 2 * lookahead)
     return int(max(1, min(batch, MAX_ENTRIES // per_box)))
+
+
+def _widest(net) -> int:
+    """The widest layer (inputs included): the back-substitution's per-row width."""
+    return max([net.input_dim] + [layer.weight.shape[0] for layer in net.layers])
 
 
 def _tightest(R, tight, active):
@@ -253,7 +258,7 @@ def _lookahead_dims(q, lo, hi, active, spec, device, width0, shortlist, deadline
         his += [h1, hi]
     n = shortlist.shape[1]
     L, H = np.vstack(los), np.vstack(his)
-    width = max([q.net.input_dim] + [layer.weight.shape[0] for layer in q.net.layers])
+    width = _widest(q.net)
     chunk = max(1, MAX_ENTRIES // max(spec[0].shape[0] * width, 1))
     lows, infeasible = [], []
     for start in range(0, L.shape[0], chunk):
