@@ -229,18 +229,10 @@ def read_vector_file(file: str, dim: int, *, what: str = "--x-file") -> np.ndarr
 
 
 def _read_npy(fh, dim: int, where: str) -> np.ndarray:
-    from numpy.lib import format as npformat
+    from ..io.data import read_npy_header
 
     try:
-        version = npformat.read_magic(fh)
-        if version == (1, 0):
-            shape, _, dtype = npformat.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, _, dtype = npformat.read_array_header_2_0(fh)
-        else:
-            raise ModelFormatError(f"{where}: unsupported .npy version {version}")
-    except ModelFormatError:
-        raise
+        shape, dtype = read_npy_header(fh)
     except (ValueError, OSError) as exc:
         raise ModelFormatError(f"{where}: not a readable .npy file ({' '.join(str(exc).split())})") from None
     if dtype.hasobject or dtype.kind not in "biuf":

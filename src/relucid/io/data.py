@@ -27,10 +27,26 @@ from numpy.lib import format as npy_format
 from ..errors import ModelFormatError
 from ._limits import ElementBudget
 
-__all__ = ["NpzArchive", "read_npz"]
+__all__ = ["NpzArchive", "read_npy_header", "read_npz"]
 
 _MAX_HEADER = 10_000  # numpy's own default for .npy headers
 _READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError)
+
+
+def read_npy_header(fp) -> tuple[tuple[int, ...], np.dtype]:
+    """``(shape, dtype)`` from the ``.npy`` header at ``fp``'s position, without reading the data.
+
+    Raises ``ValueError`` for a bad magic, an unsupported version or a header
+    longer than numpy's default limit.
+    """
+    version = npy_format.read_magic(fp)
+    if version == (1, 0):
+        shape, _, dtype = npy_format.read_array_header_1_0(fp, max_header_size=_MAX_HEADER)
+    elif version == (2, 0):
+        shape, _, dtype = npy_format.read_array_header_2_0(fp, max_header_size=_MAX_HEADER)
+    else:
+        raise ValueError(f".npy format version {version} is not supported (1.0 and 2.0 are)")
+    return tuple(int(d) for d in shape), dtype
 
 
 class NpzArchive:
@@ -78,16 +94,9 @@ class NpzArchive:
         """``(shape, dtype)`` of member ``key`` from its ``.npy`` header; the data stays compressed."""
         try:
             with self._zip.open(self._members[key]) as fp:
-                version = npy_format.read_magic(fp)
-                if version == (1, 0):
-                    shape, _, dtype = npy_format.read_array_header_1_0(fp, max_header_size=_MAX_HEADER)
-                elif version == (2, 0):
-                    shape, _, dtype = npy_format.read_array_header_2_0(fp, max_header_size=_MAX_HEADER)
-                else:
-                    raise ValueError(f".npy format version {version} is not supported (1.0 and 2.0 are)")
+                return read_npy_header(fp)
         except _READ_ERRORS as exc:
             raise ModelFormatError(f"{self.name}: cannot read the header of {key!r}: {exc}") from None
-        return tuple(int(d) for d in shape), dtype
 
     def read(self, key: str, *, kinds: str | None = None) -> np.ndarray:
         """Member ``key``: its header checked (no pickles, dtype kind in ``kinds``, size within budget), then read."""
