@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import parallel
-from ..deadline import Deadline, check_timeout
+from ..deadline import Deadline
 from ..errors import InvalidValueError
 from ..geometry import Polyhedron, lp
 from ..network import Network
@@ -168,7 +168,7 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
         raise InvalidValueError(f"why_not: class {t} is already the predicted class of x; ask why(net, x) instead")
     if max_hamming is not None and (int(max_hamming) != max_hamming or max_hamming < 0):
         raise InvalidValueError(f"why_not: max_hamming must be a non-negative int or None; got {max_hamming!r}")
-    deadline = Deadline(t0 + check_timeout(timeout, who="why_not")) if timeout is not None else Deadline.never()
+    deadline = Deadline.after(timeout, who="why_not")
     origin = region(net, x, domain=domain)
     root = origin.pattern.to_bits(net)
     names_n = neuron_names(net)
