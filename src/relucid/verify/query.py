@@ -102,14 +102,6 @@ class Query:
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
 
-    def spec(self, active=None):
-        """Stacked rows of the (active) disjuncts: ``(S, s, strict, owner)`` bounding ``S y + s``."""
-        R = self.rows
-        if active is None:
-            return R.C, -R.d, R.strict, R.owner
-        keep = np.asarray(active, bool)[R.owner]
-        return R.C[keep], -R.d[keep], R.strict[keep], R.owner[keep]
-
     def check_points(self, X) -> np.ndarray:
         """For each input, the disjunct it violates, or -1; every check exact in float64.
 
@@ -175,11 +167,6 @@ def input_pieces(input_set, dim: int, who: str) -> list:
     if input_set.dim != dim:
         raise ShapeError(f"{who}: the input set has dimension {input_set.dim} but the network has {dim} inputs")
     return pieces
-
-
-def disjunct_scores(q: Query, Y) -> np.ndarray:
-    """``min_k max_i (c_i y - d_i)`` per output: <= 0 where the output is in (the closure of) a disjunct."""
-    return disjunct_margins(q, Y).min(axis=1)
 
 
 def disjunct_margins(q: Query, Y) -> np.ndarray:
