@@ -55,14 +55,14 @@ from .input_split import input_split_search
 from .properties import Conjunction, Property
 from .query import Query, StrictPolyhedron, input_pieces
 from .result import Result
-from .stages import bound_stage, milp_stage, tighten_stage
+from .stages import MILP_MAX_UNSTABLE, bound_stage, free_unstable, milp_stage, phase_search_stage, tighten_stage
 
 __all__ = ["verify"]
 
 #: Box input sets of at most this many dimensions use input splitting.
 INPUT_SPLIT_MAX_DIM = 8
 
-METHODS = ("auto", "input-split", "milp")
+METHODS = ("auto", "input-split", "milp", "relu-bab")
 
 
 @renamed_keyword("seed", "rng")
@@ -202,19 +202,24 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
                 bar.close()
         name = "input-split"
     else:
-        layers = tighten_stage(q, first.layers)
-        x = lp_guided_attack(q, layers, active) if attack_first else None
-        if x is not None:
-            return _falsified(q, x, "lp-attack")
-        status, x, note = milp_stage(q, layers, active)
-        name = "milp"
+        layers = first.layers
+        name = method if method in ("milp", "relu-bab") else (
+            "milp" if free_unstable(q, layers) <= MILP_MAX_UNSTABLE else "relu-bab")
+        if name == "milp":
+            layers = tighten_stage(q, layers)
+            x = lp_guided_attack(q, layers, active) if attack_first else None
+            if x is not None:
+                return _falsified(q, x, "lp-attack")
+            status, x, note = milp_stage(q, layers, active)
+        else:
+            status, x, note, name = phase_search_stage(q, layers, active, method="relu-bab", device=device)
     if status == "unknown" and note != "timeout" and not q.expired():
         # The complete search stopped without a verdict (a candidate that did
         # not survive the exact check): spend the time left on the searches
         # not tried yet before answering "unknown".
         if use_split:
             layers = first.layers
-        x = _last_resort(q, layers, active, tried_attack=attack_first, tried_lp=attack_first and not use_split,
+        x = _last_resort(q, layers, active, tried_attack=attack_first, tried_lp=attack_first and name == "milp",
                          seed=seed)
         if x is not None:
             return _falsified(q, x, name + "+attack")

@@ -9,6 +9,9 @@ a verification question over a box and a partial pattern (NAP queries, issue 16)
   :data:`TIGHTEN_MAX_SECONDS` without a deadline);
 * :func:`milp_stage` — the MILP for the open disjuncts
   (:func:`relucid.verify.milp.milp_search`);
+* :func:`phase_search_stage` — the complete search for many inputs: the MILP
+  for few unstable neurons, else branch and bound over ReLU phases
+  (:func:`relucid.verify.relu_bab.relu_bab_search`);
 * counterexamples are confirmed by :meth:`~relucid.verify.query.Query.check_points`
   only (:func:`is_counterexample` for one point).
 """
@@ -21,12 +24,14 @@ import numpy as np
 
 from ..bounds.deeppoly import deeppoly_bounds
 from ..errors import InvalidValueError
+from ..phases import FREE
 from .milp import milp_search
+from .relu_bab import relu_bab_search
 from .query import Query
 from .tighten import tighten_bounds
 
-__all__ = ["BoundStage", "TIGHTEN_MAX_SECONDS", "TIGHTEN_SHARE", "bound_stage", "is_counterexample",
-           "milp_stage", "tighten_stage"]
+__all__ = ["BoundStage", "MILP_MAX_UNSTABLE", "TIGHTEN_MAX_SECONDS", "TIGHTEN_SHARE", "bound_stage",
+           "free_unstable", "is_counterexample", "milp_stage", "phase_search_stage", "tighten_stage"]
 
 #: LP bound tightening before the MILPs may use this share of the time left.
 TIGHTEN_SHARE = 0.4
@@ -74,6 +79,42 @@ def tighten_stage(q: Query, layers: list) -> list:
 def milp_stage(q: Query, layers: list, open_: np.ndarray):
     """``(status, x, note)`` of the MILP over the open disjuncts (``x`` confirmed when falsified)."""
     return milp_search(q, layers, open_)
+
+
+#: Queries with at most this many free unstable neurons after the first bounds go to the MILP directly;
+#: more go to branch and bound over ReLU phases (:mod:`.relu_bab`), whose leaves are MILPs.
+MILP_MAX_UNSTABLE = 48
+
+
+def free_unstable(q: Query, layers: list) -> int:
+    """Neurons with phases whose bounds straddle 0 and that the query's pattern leaves free."""
+    n = 0
+    for k, (L, U) in enumerate(layers):
+        if k >= len(q.net.layers) or not q.net.layers[k].has_phases:
+            continue
+        straddle = (L < 0) & (U > 0)
+        ph = q.phases.get(k)
+        if ph is not None:
+            straddle &= ph == FREE
+        n += int(straddle.sum())
+    return n
+
+
+def phase_search_stage(q: Query, layers: list, open_: np.ndarray, *, method: str = "auto", device=None):
+    """``(status, x, note, name)``: the complete search for many inputs over the open disjuncts.
+
+    ``method``: "milp" (LP-tightened bounds, then one MILP per disjunct),
+    "relu-bab" (branch and bound over ReLU phases with α/β-CROWN bounds and
+    MILP leaves), or "auto": the MILP when at most :data:`MILP_MAX_UNSTABLE`
+    free neurons are unstable, else branch and bound.
+    """
+    if method == "auto":
+        method = "milp" if free_unstable(q, layers) <= MILP_MAX_UNSTABLE else "relu-bab"
+    if method == "relu-bab":
+        status, x, note = relu_bab_search(q, open_, device=device)
+        return status, x, note, "relu-bab"
+    status, x, note = milp_search(q, tighten_stage(q, layers), open_)
+    return status, x, note, "milp"
 
 
 def is_counterexample(q: Query, x) -> bool:
