@@ -22,6 +22,9 @@ def register(sub, common) -> None:
     s.add_argument("--norm", choices=("inf", "1", "2"), default="inf", help="why-not: distance to the nearest point")
     s.add_argument("--max-hamming", type=nonnegative_int, default=None,
                    help="why-not: most facet crossings to search")
+    s.add_argument("--method", choices=("auto", "march", "engine"), default="auto",
+                   help="why-not: march over regions by facet crossings, or find the nearest input with the "
+                        "verification engine (L-inf, L1); auto: march for small networks and L2, else engine")
     s.add_argument("--timeout", type=positive_seconds, default=60.0, help="why-not: seconds (default 60)")
     s.add_argument("--jobs", type=jobs, default=None, help="why-not: parallel LP workers (-1: every core)")
     s.add_argument("--plot", type=figure_path,
@@ -43,7 +46,8 @@ def explain(args) -> int:
         expl = why(net, x, feature_names=features, domain=domain, class_names=classes)
     else:
         expl = why_not(net, x, args.why_not, max_hamming=args.max_hamming, timeout=args.timeout, n_jobs=args.jobs,
-                       norm=args.norm, feature_names=features, domain=domain, class_names=classes)
+                       norm=args.norm, feature_names=features, domain=domain, class_names=classes,
+                       method=args.method)
     payload = expl.to_dict()
     text = expl.text
     if args.plot:

@@ -25,6 +25,17 @@ least-distance QP for L2). The point lies on the boundary of the target set,
 where class scores tie, so it is nudged toward the set's Chebyshev centre and
 re-checked by a float64 forward pass (``Explanation.confirmed``).
 
+That is the march (``method="march"``): its answer is the region with the
+fewest crossings, then the nearest point there, which need not be the nearest
+input of the target class overall. ``method="engine"`` answers that question
+instead: the nearest input of the target class in the L∞ norm (radius
+bisection, one :func:`relucid.verify` query per radius) or L1 (one MILP), with
+a proved lower bound (``distance_lower_bound``, ``minimal_proved``); see
+:mod:`.engine_search`. ``method="auto"`` (the default) marches on small
+networks and uses the engine otherwise. Either way the segment from ``x`` to
+the point is walked exactly and the regions it passes through are reported
+(:mod:`.segment`).
+
 Levels count facet crossings. For one hidden layer (a hyperplane arrangement)
 that is the Hamming distance between patterns, and every region of a convex
 domain is reachable, so no region with fewer flipped neurons contains the
@@ -42,6 +53,8 @@ H-representation needs about a thousand LPs (tens of seconds); see
 =======================  =====================================================
 :mod:`.factual`          ``why``
 :mod:`.counterfactual`   ``why_not``: the march over regions, nearest point, check
+:mod:`.engine_search`    ``why_not(method="engine")``: radius bisection, L1 MILP
+:mod:`.segment`          regions along a segment; where a class first wins on it
 :mod:`.explanation`      ``Explanation`` (lazy polyhedron, bounds, vertices, text)
 :mod:`.system`           labelled rows of a class's sub-polytope; argument checks
 :mod:`.bounds`           ``feature_bounds`` (rays, batch LPs, then single LPs)
@@ -56,7 +69,8 @@ from .explanation import MAX_VERTEX_DIM, Explanation
 from .factual import why
 from .nearest import nearest_point
 from .render import render_row
+from .segment import SegmentWalk, walk_segment
 from .system import Constraint
 
-__all__ = ["MAX_VERTEX_DIM", "Constraint", "Explanation", "feature_bounds", "nearest_point", "render_row", "why",
-           "why_not"]
+__all__ = ["MAX_VERTEX_DIM", "Constraint", "Explanation", "SegmentWalk", "feature_bounds", "nearest_point", "render_row",
+           "walk_segment", "why", "why_not"]

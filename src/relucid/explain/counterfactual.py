@@ -1,15 +1,22 @@
-"""Why not: the nearest region, in facet crossings, where the target class wins (Sec. II-B).
+"""Why not: the nearest region, in facet crossings, where the target class wins (Sec. II-B), or the nearest input.
 
-Breadth-first over the regions reachable from ``x``'s region by crossing
-non-redundant facets (each crossing flips the facet's neuron). A level is
-examined in two passes through :func:`relucid.parallel.run_all`: first every
-region for the target (a feasibility LP, then the Chebyshev ball of the
-target's polytope and the nearest point), then, only if none holds it, every
-region for its facets (redundancy removal), which give the next level.
+``method="march"``: breadth-first over the regions reachable from ``x``'s
+region by crossing non-redundant facets (each crossing flips the facet's
+neuron). A level is examined in two passes through
+:func:`relucid.parallel.run_all`: first every region for the target (a
+feasibility LP, then the Chebyshev ball of the target's polytope and the
+nearest point), then, only if none holds it, every region for its facets
+(redundancy removal), which give the next level.
+
+``method="engine"``: the nearest input of the target class by the
+verification engine (:mod:`.engine_search`). ``method="auto"`` picks one
+(:func:`why_not`).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -24,11 +31,26 @@ from ..phases import ON
 from ..regions.pattern import Pattern, activation_bits, neuron_names
 from ..regions.region import region
 from ..tolerances import CLASS_TIE_TOL, INTERIOR_TOL, ZERO_ROW_TOL
+from .engine_search import engine_search
 from .explanation import Explanation
 from .nearest import distance, nearest_point, parse_norm
+from .segment import walk_segment
 from .system import check_inputs, class_rows, ties_at
 
-__all__ = ["NUDGES", "why_not"]
+__all__ = ["DEFAULT_ATOL", "DEFAULT_RTOL", "MARCH_MAX_INPUTS", "MARCH_MAX_NEURONS", "METHODS", "NUDGES", "why_not"]
+
+#: Accepted values of ``why_not(method=...)``.
+METHODS: tuple[str, ...] = ("auto", "march", "engine")
+
+#: ``method="auto"`` marches on networks with at most this many hidden (relu / leaky) neurons ...
+MARCH_MAX_NEURONS: int = 64
+#: ... and at most this many inputs; the engine searches otherwise (see :func:`why_not`).
+MARCH_MAX_INPUTS: int = 8
+
+#: Engine: the search stops when the distance found exceeds the proved lower
+#: bound by at most ``max(DEFAULT_RTOL * distance, DEFAULT_ATOL)``.
+DEFAULT_RTOL: float = 1e-3
+DEFAULT_ATOL: float = 1e-4
 
 #: Fractions of the way from the nearest point to the Chebyshev centre of the
 #: target's polytope tried, in order, until a forward pass confirms the target.
@@ -107,8 +129,9 @@ def _confirm(net: Network, p: np.ndarray, center: np.ndarray, target: int, bits:
 
 def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, timeout: float | None = 60.0,
             n_jobs: int | None = None, norm="inf", feature_names=None, domain: Polyhedron | None = None,
-            class_names=None) -> Explanation:
-    """Why does ``x`` not get class ``target``? The nearest region, by facet crossings, where it would.
+            class_names=None, method: str = "auto", rtol: float = DEFAULT_RTOL,
+            atol: float = DEFAULT_ATOL) -> Explanation:
+    """Why does ``x`` not get class ``target``? The nearest region (march) or the nearest input (engine) where it would.
 
     Parameters
     ----------
@@ -117,32 +140,60 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
     target : int
         A class other than the predicted one.
     max_hamming : int, optional
-        Stop after this many facet crossings (levels) without the target
-        (status "max_hamming"). Default: no limit.
+        March only: stop after this many facet crossings (levels) without
+        the target (status "max_hamming"). Default: no limit.
     timeout : float, optional
-        Seconds for the search (default 60; None: no limit). Checked between
-        regions when serial; a process pool (``n_jobs``) stops running
-        regions at the deadline.
+        Seconds for the search (default 60; None: no limit). March: checked
+        between regions when serial; a process pool (``n_jobs``) stops
+        running regions at the deadline. Engine: every verification query
+        gets a share of what is left.
     n_jobs : int, optional
-        Examine the regions of a level in this many processes
+        March only: examine the regions of a level in this many processes
         (:func:`relucid.parallel.run_all`).
     norm : {"inf", "1", "2"}
-        Distance for the nearest point: L∞ and L1 by an LP, L2 by a
-        least-distance QP.
+        Distance to the nearest point. March: L∞ and L1 by an LP, L2 by a
+        least-distance QP. Engine: L∞ (radius bisection) and L1 (a MILP);
+        it has no L2 search.
     feature_names, domain, class_names
         As in :func:`why`.
+    method : {"auto", "march", "engine"}
+        "march": breadth-first over regions by facet crossings from ``x``'s
+        region (the paper's search; the answer is the region with the fewest
+        crossings, then the nearest point there). "engine": the nearest input
+        of class ``target`` in the norm, by the verification engine, with a
+        proved lower bound (:mod:`.engine_search`). "auto": the march for
+        small networks (at most :data:`MARCH_MAX_NEURONS` hidden neurons and
+        :data:`MARCH_MAX_INPUTS` inputs), for ``norm="2"`` and when
+        ``max_hamming`` is given; the engine otherwise. Why that rule: a march
+        level holds up to ``C(neurons, level)`` regions, each costing LPs in
+        ``input_dim`` dimensions (their facets by redundancy removal), so it
+        is fast only while both are small (the moons 2-16-16-3 and 4-8-8-3
+        policy networks of ``docs/explain.md``: median 0.2 s, at most 5 s),
+        and it timed out on all 20 mnistfc 256x4 images; the engine's
+        fixed cost per query (bounds, attack, search set-up) is what
+        dominates on such small networks.
+    rtol, atol : float
+        Engine only: stop when the gap between the distance found and the
+        proved lower bound is at most ``max(rtol * distance, atol)``
+        (``minimal_proved``).
 
     Returns
     -------
     Explanation
         With ``status``, ``hamming``, ``steps``, ``flipped``, ``point``,
-        ``distance``, ``exact_distance``, ``confirmed``, ``distinguishing``.
-        A search that found nothing is a normal answer (``found`` False).
+        ``distance``, ``exact_distance``, ``confirmed``, ``distinguishing``,
+        ``search`` ("march" or "engine"), ``segment_regions`` and
+        ``segment_flips`` (the regions the segment from ``x`` to ``point``
+        passes through), and for the engine ``distance_lower_bound``,
+        ``minimal_proved``, ``gap_tol`` and ``queries``. A search that found
+        nothing is a normal answer (``found`` False).
 
     Raises
     ------
     InvalidValueError
-        ``target`` out of range or equal to the predicted class; as :func:`why`.
+        ``target`` out of range or equal to the predicted class; an unknown
+        ``method``; ``method="engine"`` with ``norm="2"`` or ``max_hamming``;
+        ``rtol`` or ``atol`` negative or not finite; as :func:`why`.
 
     Examples
     --------
@@ -168,8 +219,14 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
         raise InvalidValueError(f"why_not: class {t} is already the predicted class of x; ask why(net, x) instead")
     if max_hamming is not None and (int(max_hamming) != max_hamming or max_hamming < 0):
         raise InvalidValueError(f"why_not: max_hamming must be a non-negative int or None; got {max_hamming!r}")
+    search = _pick_method(method, net, norm, max_hamming)
+    rtol, atol = _check_tol(rtol, "rtol"), _check_tol(atol, "atol")
     deadline = Deadline.after(timeout, who="why_not")
     origin = region(net, x, domain=domain)
+    common = dict(network=net, x=x, scores=y, predicted=c, explained=t, ties=ties_at(y, c), origin=origin,
+                  domain=domain, feature_names=names, class_names=class_names, n_jobs=n_jobs, target=t, norm=norm)
+    if search == "engine":
+        return _engine(net, x, t, domain, norm, deadline, rtol, atol, t0, common)
     root = origin.pattern.to_bits(net)
     names_n = neuron_names(net)
     index = {n: i for i, n in enumerate(names_n)}
@@ -211,17 +268,59 @@ def why_not(net: Network, x, target: int, *, max_hamming: int | None = None, tim
         level = nxt
         depth += 1
     seconds = time.monotonic() - t0
-    common = dict(network=net, x=x, scores=y, predicted=c, explained=t, ties=ties_at(y, c), origin=origin,
-                  domain=domain, feature_names=names, class_names=class_names, n_jobs=n_jobs, target=t,
-                  status=status, norm=norm, method="LP" if norm != "2" else "QP (least-distance, NNLS)",
-                  regions_visited=visited)
+    common.update(status=status, method="LP" if norm != "2" else "QP (least-distance, NNLS)", regions_visited=visited,
+                  search="march")
     if best is None:
         return Explanation("why_not", region=None, steps=depth, seconds=seconds, **common)
     same = np.array_equal(best.bits, root)
     reg = origin if same else region(net, Pattern.from_bits(net, best.bits), domain=domain)
     point, ok = _confirm(net, best.nearest, best.center, t, best.bits)
+    walk = walk_segment(net, x, point)
     return Explanation(
         "why_not", region=reg, steps=depth, point=point, exact_distance=best.distance,
         distance=distance(point, x, norm), confirmed=ok, seconds=time.monotonic() - t0, _center=best.center,
-        **common,
+        segment_regions=walk.n_regions, segment_flips=walk.flips, **common,
+    )
+
+
+def _pick_method(method, net: Network, norm: str, max_hamming) -> str:
+    """"march" or "engine" for ``method`` (see :func:`why_not`'s rule for "auto")."""
+    if method not in METHODS:
+        raise InvalidValueError(f"why_not: method must be one of {METHODS}; got {method!r}")
+    if method == "engine":
+        if norm == "2":
+            raise InvalidValueError("why_not: method='engine' searches in the L-inf and L1 norms only (no L2 search in "
+                                    "the verification engine); use norm='inf' or '1', or method='march' for L2")
+        if max_hamming is not None:
+            raise InvalidValueError("why_not: max_hamming limits the march's facet crossings; it has no meaning for "
+                                    "method='engine' (leave it None, or use method='march')")
+        return "engine"
+    if method == "march":
+        return "march"
+    small = net.n_pattern_neurons <= MARCH_MAX_NEURONS and net.input_dim <= MARCH_MAX_INPUTS
+    return "march" if small or norm == "2" or max_hamming is not None else "engine"
+
+
+def _check_tol(v, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v >= 0):
+        raise InvalidValueError(f"why_not: {name} must be a finite number >= 0; got {v!r}")
+    return float(v)
+
+
+def _engine(net, x, t, domain, norm, deadline, rtol, atol, t0, common) -> Explanation:
+    """why_not by the verification engine (:func:`.engine_search.engine_search`) as an Explanation."""
+    ans = engine_search(net, x, t, domain, norm, deadline, rtol=rtol, atol=atol)
+    common.update(status=ans.status, method=ans.method, search="engine", distance_lower_bound=ans.lower,
+                  minimal_proved=ans.minimal_proved, gap_tol=ans.gap_tol, queries=ans.queries, note=ans.note)
+    if ans.point is None:
+        return Explanation("why_not", region=None, seconds=time.monotonic() - t0, **common)
+    reg = ans.region if ans.region is not None else region(net, ans.point, domain=domain)
+    walk = walk_segment(net, x, ans.point)
+    yp = net(ans.point)
+    ok = bool(yp[t] >= np.delete(yp, t).max() - CLASS_TIE_TOL * (1.0 + abs(yp[t])))
+    return Explanation(
+        "why_not", region=reg, steps=len(walk.flips), point=ans.point,
+        exact_distance=None if ans.exact is None else min(ans.exact, ans.distance), distance=ans.distance,
+        confirmed=ok, seconds=time.monotonic() - t0, _center=ans.point, segment_regions=walk.n_regions,
+        segment_flips=walk.flips, **common,
     )

@@ -70,17 +70,27 @@ class Explanation:
     Why-not only
     ------------
     target : int
-    status : {"found", "timeout", "max_hamming", "exhausted"}
-        "found": the whole first level holding the target was examined.
-        "timeout": stopped at the deadline (a region may still have been found
-        on an unfinished level: then it has the fewest crossings, but a
-        nearer one may exist on that level). "max_hamming": no region within
-        ``max_hamming`` crossings has the target. "exhausted": no region
-        reachable by crossing facets has it (within the domain).
+    search : {"march", "engine"}
+        How the answer was searched for (``why_not(method=...)``).
+    status : {"found", "timeout", "max_hamming", "exhausted", "unknown"}
+        March: "found": the whole first level holding the target was
+        examined. "timeout": stopped at the deadline (a region may still have
+        been found on an unfinished level: then it has the fewest crossings,
+        but a nearer one may exist on that level). "max_hamming": no region
+        within ``max_hamming`` crossings has the target. "exhausted": no
+        region reachable by crossing facets has it (within the domain).
+        Engine: "found": a point, and the search ended on its own (gap within
+        ``gap_tol``, or only narrower gaps left between radii the engine
+        could not decide); "timeout": the deadline came first (the best
+        point so far, if any); "exhausted": proved that no input of the
+        domain gets the target; "unknown": no point and no proof, for a
+        reason other than time (``note``).
     hamming : int or None
         Number of neurons whose phase differs from ``x``'s (``len(flipped)``).
     steps : int or None
-        Facet crossings from ``x``'s region (the search level); ``>= hamming``.
+        March: facet crossings from ``x``'s region (the search level).
+        Engine: neuron flips along the segment from ``x`` to ``point``
+        (``len(segment_flips)``). Both are ``>= hamming``.
     flipped : tuple of (layer, neuron)
     distinguishing : list of Constraint
         The constraints of ``polyhedron`` that ``x`` violates: what would have
@@ -90,17 +100,44 @@ class Explanation:
         nudged into its interior.
     exact_distance : float or None
         Distance from ``x`` to the target set of ``region`` (the LP/QP
-        optimum): no input of that set is nearer.
+        optimum): no input of that set is nearer. Engine: None when the
+        search ran no LP in the point's region (the deadline came first).
     distance : float or None
         Distance from ``x`` to ``point`` (``>= exact_distance``, by the nudge).
     norm : {"inf", "1", "2"}
     method : str
-        How the nearest point was found ("LP" or "QP (least-distance, NNLS)").
+        How the nearest point was found: march "LP" or "QP (least-distance,
+        NNLS)"; engine "verify: L-inf radius bisection", "MILP (L1
+        objective)", or "verify: L-inf radius bisection (L1 distance of its
+        point)" (L1 on a network too large for the MILP).
     confirmed : bool
         A float64 forward pass at ``point`` gives the target within
-        :data:`~relucid.tolerances.CLASS_TIE_TOL`.
+        :data:`~relucid.tolerances.CLASS_TIE_TOL` (the engine's points win
+        strictly).
     regions_visited : int
+        March: regions examined.
     seconds : float
+    segment_regions : int or None
+        Linear regions the straight segment from ``x`` to ``point`` passes
+        through (both ends' included; found exactly, :mod:`.segment`).
+    segment_flips : tuple of (s, (layer, neuron), on)
+        The phase changes along that segment, in order: at ``x + s (point -
+        x)`` the neuron turns on (``on`` True) or off.
+
+    Engine only
+    -----------
+    distance_lower_bound : float
+        The largest distance proved to hold no input of the target class (0
+        when none was proved): L∞, the largest radius the engine proved
+        empty; L1, the MILP's dual bound (or the L∞ bound, also one for L1).
+    minimal_proved : bool
+        ``distance - distance_lower_bound <= gap_tol``.
+    gap_tol : float or None
+        ``max(rtol * distance, atol)``.
+    queries : tuple of (radius, status, seconds)
+        The verification queries asked, in order.
+    note : str or None
+        What the user should know (a fallback taken, an engine note).
     """
 
     kind: str
@@ -128,6 +165,14 @@ class Explanation:
     confirmed: bool | None = None
     regions_visited: int = 0
     seconds: float = 0.0
+    search: str | None = None
+    distance_lower_bound: float | None = None
+    minimal_proved: bool | None = None
+    gap_tol: float | None = None
+    segment_regions: int | None = None
+    segment_flips: tuple = ()
+    queries: tuple = ()
+    note: str | None = None
     _center: np.ndarray | None = field(default=None, repr=False)
 
     # -- the sub-polytope, unreduced -------------------------------------------
@@ -230,9 +275,12 @@ class Explanation:
         cn = self.class_names
         if self.kind == "why":
             return f"Explanation(why {class_name(self.predicted, cn)}, {self.network.input_dim} features)"
+        extra = ""
+        if self.search == "engine" and self.found:
+            extra = f", lower_bound={self.distance_lower_bound}, minimal_proved={self.minimal_proved}"
         return (
             f"Explanation(why {class_name(self.predicted, cn)} not {class_name(self.target, cn)}: "
-            f"{self.status}, hamming={self.hamming}, distance={self.distance})"
+            f"{self.search} {self.status}, hamming={self.hamming}, distance={self.distance}{extra})"
         )
 
     # -- JSON ------------------------------------------------------------------------
@@ -266,6 +314,14 @@ class Explanation:
                 "confirmed": self.confirmed,
                 "regions_visited": self.regions_visited,
                 "seconds": self.seconds,
+                "search": self.search,
+                "distance_lower_bound": self.distance_lower_bound,
+                "minimal_proved": self.minimal_proved,
+                "gap_tol": self.gap_tol,
+                "segment_regions": self.segment_regions,
+                "segment_flips": [[float(s), list(n), bool(on)] for s, n, on in self.segment_flips],
+                "queries": [{"radius": float(r), "status": st, "seconds": float(sec)} for r, st, sec in self.queries],
+                "note": self.note,
             })
         if self.region is not None:
             lo, hi = self.bounds

@@ -144,6 +144,8 @@ def _headline(e, digits: int) -> str:
 
 
 def _why_not_lines(e, digits: int) -> list[str]:
+    if e.search == "engine":
+        return _engine_lines(e, digits)
     cn = e.class_names
     t = class_name(e.target, cn)
     n = e.regions_visited
@@ -175,6 +177,69 @@ def _why_not_lines(e, digits: int) -> list[str]:
         f"Nearest input classified as {t} ({norm} distance {fmt_num(e.exact_distance, digits)} by {e.method}; "
         f"the point, nudged inside, is at {fmt_num(e.distance, digits)} and {state}): ({pt})"
     )
+    if e.segment_regions is not None:
+        lines.append(_segment_line(e))
     if e.distinguishing:
         lines.append(f"x violates {len(e.distinguishing)} of its constraints (marked below).")
+    return lines
+
+
+#: Phase changes along the segment listed by name in the text (the rest are counted).
+MAX_FLIPS_SHOWN = 12
+
+NORM_NAMES = {"inf": "L-inf", "1": "L1", "2": "L2"}
+
+
+def minimality_text(e, digits: int = 4) -> str:
+    """``"minimal within 0.0001: proved"`` or ``"not proved: lower bound 0.02"`` (engine answers)."""
+    lower = fmt_num(e.distance_lower_bound, digits)
+    if e.minimal_proved:
+        return f"minimal within {e.gap_tol:.2g}: proved; no input nearer than {lower} gets it"
+    return f"not proved minimal: lower bound {lower}"
+
+
+def _segment_line(e) -> str:
+    flips = e.segment_flips
+    shown = ", ".join(f"{n}{'+' if on else '-'}" for _, n, on in flips[:MAX_FLIPS_SHOWN])
+    if len(flips) > MAX_FLIPS_SHOWN:
+        shown += f", ... and {len(flips) - MAX_FLIPS_SHOWN} more"
+    k = e.segment_regions
+    if not flips:
+        return f"The straight segment from x to that point stays in one region (Hamming distance {e.hamming})."
+    return (f"The straight segment from x to that point passes through {k} regions: {len(flips)} neuron flip(s) "
+            f"along it ({shown}; + turns on, - turns off); Hamming distance {e.hamming} between the two ends' patterns.")
+
+
+def _engine_lines(e, digits: int) -> list[str]:
+    cn = e.class_names
+    t = class_name(e.target, cn)
+    nq = len(e.queries)
+    secs = f"{nq} verification quer{'y' if nq == 1 else 'ies'} in {e.seconds:.2f} s"
+    norm = NORM_NAMES[e.norm]
+    lines = []
+    if e.region is None:
+        why = {
+            "timeout": "the time limit was reached",
+            "exhausted": "proved: no input of the domain gets it" if e.domain is not None else
+                         f"proved: no input within L-inf distance {fmt_num(e.distance_lower_bound, digits)} gets it",
+            "unknown": "the engine could decide neither way",
+        }.get(e.status, e.status)
+        lines.append(f"No input classified as {t} was found by the verification engine ({why}; {secs}).")
+    else:
+        lines.append(
+            f"Nearest input classified as {t}, by the verification engine ({e.method}; {secs}): "
+            f"{norm} distance {fmt_num(e.distance, digits)} ({minimality_text(e, digits)})."
+        )
+        if e.status == "timeout":
+            lines.append("The time limit stopped the search: a nearer input may exist (see the lower bound).")
+        pt = ", ".join(f"{n}={fmt_num(v, digits)}" for n, v in zip(e.feature_names[:12], e.point[:12]))
+        if e.point.size > 12:
+            pt += ", ..."
+        state = "confirmed by a float64 forward pass" if e.confirmed else "NOT confirmed by a forward pass"
+        lines.append(f"The point ({state}): ({pt})")
+        lines.append(_segment_line(e))
+        if e.distinguishing:
+            lines.append(f"x violates {len(e.distinguishing)} of the constraints of the point's region (marked below).")
+    if e.note:
+        lines.append(f"Note: {e.note}.")
     return lines
