@@ -85,10 +85,11 @@ from __future__ import annotations
 
 import os
 
-# Single-threaded workers: set before numpy (and anything importing it) is imported.
+# Single-threaded workers (or RELUCID_BENCH_THREADS, set by a benchmark that gives one worker the
+# machine): set before numpy (and anything importing it) is imported.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = os.environ.get("RELUCID_BENCH_THREADS", "1")
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
@@ -264,9 +265,11 @@ def run_job(engine: str, onnx: str, vnnlib: str, nap: bool, timeout: float) -> d
 
 
 def _init_worker() -> None:
+    """Single-threaded BLAS, or ``RELUCID_BENCH_THREADS`` threads where a benchmark gives a worker the machine."""
+    n = os.environ.get("RELUCID_BENCH_THREADS", "1")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS"):
-        os.environ[var] = "1"
+        os.environ[var] = n
 
 
 # -- parent side: guarded lanes of one-worker pools -------------------------------------

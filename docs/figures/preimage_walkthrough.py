@@ -6,7 +6,6 @@ layers, 2 outputs); the output set is "class 2 wins", y0 <= y1 (0-based).
 
 from pathlib import Path
 
-import numpy as np
 
 import relucid as rl
 from relucid.plot import plot_contraction, plot_preimage, plot_stages

@@ -148,7 +148,9 @@ class OptimisedBound:
     the box of coef x + const``; the input rows' multipliers are folded in);
     ``relu_coef``: per layer below the objective, the coefficient (B, m, n) of
     each neuron's relu part at the last iterate (the branching scores read it);
-    ``alpha``: the final α per layer (B, m, n), for warm starts.
+    ``alpha``: the final α per layer (B, m, n), for warm starts; ``lam``: the
+    final combination weights (B, 1, m) when ``combine`` was asked (the
+    combined row is the last of ``lower``).
     """
 
     lower: object
@@ -156,10 +158,11 @@ class OptimisedBound:
     const: object
     relu_coef: list
     alpha: list
+    lam: object = None
 
 
 def optimised_bound(layers: Layers, top: int, relax: Relaxation, Lam, const, lo, hi, *, A=None, b=None,
-                    iters: int = 0, alpha=None, beta: bool = True) -> OptimisedBound:
+                    iters: int = 0, alpha=None, beta: bool = True, combine: bool = False) -> OptimisedBound:
     """Lower-bound ``Lam @ z_top + const`` on every subproblem; ``iters`` gradient steps on α, β, μ.
 
     Parameters
@@ -178,22 +181,34 @@ def optimised_bound(layers: Layers, top: int, relax: Relaxation, Lam, const, lo,
         Initial α per layer (default: the relaxation's own lower slopes).
     beta : bool
         Optimise β for fixed neurons (else β = 0).
+    combine : bool
+        Also bound one more row, ``Σ λ_r (row r)`` with ``λ >= 0`` optimised
+        (returned last): for a conjunction of rows, all ``<= 0`` on a
+        counterexample, any such combination is ``<= 0`` there too, so a
+        positive bound of it closes the conjunction when no single row does.
     """
     xp = namespace(Lam)
     B, m = Lam.shape[0], Lam.shape[1]
+    combine = combine and m > 1 and iters > 0
+    if combine:
+        m = m + 1
     params = {}
+    shape_m = (B, m)
     for i in range(top):
-        a0 = alpha[i] if alpha is not None else xp.broadcast_to(relax.low[i][:, None, :], (B, m, relax.low[i].shape[1]))
+        a0 = alpha[i] if alpha is not None else xp.broadcast_to(relax.low[i][:, None, :], shape_m + (relax.low[i].shape[1],))
         opt = relax.opt[i][:, None, :]
-        params[("alpha", i)] = xp.where(opt, a0, relax.low[i][:, None, :]) * xp.ones_like(Lam[:, :, :1])
+        params[("alpha", i)] = xp.where(opt, a0, relax.low[i][:, None, :]) * xp.ones_like(relax.low[i][:, None, :1]) \
+            * like(xp, np.ones((1, m, 1)), Lam)
         if beta and iters:
             params[("beta", i)] = xp.zeros_like(params[("alpha", i)])
     has_rows = A is not None and A.shape[0] > 0
     if has_rows and iters:
-        params["mu"] = xp.zeros_like(Lam[:, :, :1]) * xp.ones_like(like(xp, np.zeros((1, 1, A.shape[0])), Lam))
+        params["mu"] = like(xp, np.zeros((B, m, A.shape[0])), Lam)
     if has_rows:
         A = like(xp, A, Lam)
         b = like(xp, b, Lam)
+    if combine:
+        params["lam"] = like(xp, np.full((B, 1, m - 1), 1.0 / (m - 1)), Lam)
     state = _Adam(xp, params)
     best = None
     for step in range(max(1, iters + 1)):
@@ -218,13 +233,21 @@ def optimised_bound(layers: Layers, top: int, relax: Relaxation, Lam, const, lo,
                 params[("beta", i)] = xp.where(fixed, params[("beta", i)].clip(min=0.0), 0.0 * params[("beta", i)])
         if "mu" in params:
             params["mu"] = params["mu"].clip(min=0.0)
+        if "lam" in params:
+            params["lam"] = params["lam"].clip(min=0.0)
     best.alpha = [params[("alpha", i)] for i in range(top)]
+    best.lam = params.get("lam")
     return best
 
 
 def _pass(layers, top, relax, Lam, const, lo, hi, A, b, params, want_grad):
     """One substitution pass: the bound, its linear function of x, and (optionally) the gradients."""
     xp = namespace(Lam)
+    Lam_top, const_top = Lam, const
+    if "lam" in params:
+        lam = params["lam"]  # (B, 1, r)
+        Lam = xp.concatenate([Lam, lam @ Lam], axis=1)
+        const = xp.concatenate([const, (lam[:, 0, :] * const).sum(axis=-1)[:, None]], axis=1)
     tape = []
     relu_coef = [None] * top
     for j in range(top, -1, -1):
@@ -274,6 +297,12 @@ def _pass(layers, top, relax, Lam, const, lo, hi, A, b, params, want_grad):
         grads[("alpha", i)] = xp.where(pos, dLz * Lr, 0.0 * Lr)
         t = 1.0 - s
         G = dLz * (s + t * slope) + xp.where(pos, 0.0 * Lr, t * relax.up_int[i][:, None, :] * xp.ones_like(Lr))
+    if "lam" in params:
+        W, bias = layers.weights[top]
+        B, m, n = G.shape
+        G_top = (G[:, -1:, :] @ W.T) + bias  # d bound of the combined row / d its top coefficients
+        grads["lam"] = (G_top @ Lam_top.transpose(0, 2, 1) if xp is np else G_top @ Lam_top.transpose(1, 2)) \
+            + const_top[:, None, :]
     return bound, Lam, const, grads, relu_coef
 
 
@@ -291,7 +320,7 @@ class _Adam:
             if k not in params:
                 continue
             kind = k if isinstance(k, str) else k[0]
-            lr = {"alpha": LR_ALPHA, "beta": LR_BETA, "mu": LR_MU}[kind] * LR_DECAY ** step
+            lr = {"alpha": LR_ALPHA, "beta": LR_BETA, "mu": LR_MU, "lam": LR_MU}[kind] * LR_DECAY ** step
             self.m[k] = b1 * self.m[k] + (1 - b1) * g
             self.v[k] = b2 * self.v[k] + (1 - b2) * g * g
             mhat = self.m[k] / (1 - b1 ** (step + 1))
@@ -368,3 +397,61 @@ def _to_np(a):
     from ._xp import to_numpy
 
     return to_numpy(a)
+
+
+#: Entries (subproblems x rows x widest layer) per refinement pass; larger batches are cut into chunks.
+REFINE_ENTRIES = 1 << 23
+
+
+def refine_bounds(layers: Layers, bounds: list, phases: list, lo, hi, *, A=None, b=None, start: int = 1) -> list:
+    """Per-subproblem CROWN bounds of the hidden layers, intersected with ``bounds``.
+
+    ``bounds``: per layer below the objective, ``(L, U)`` (B, n) valid for
+    every subproblem (the root's); ``phases``: per layer (B, n) int8 or
+    None. Layer by layer, the neurons that the bounds leave unstable and the
+    phases leave free (every neuron of an identity layer) are bounded by
+    back-substitution through the subproblem's own relaxation of the layers
+    below, built from the bounds refined so far: a split tightens the chords
+    of every layer above it, not only the objective (β-CROWN recomputes its
+    intermediate bounds per subdomain in the same way). Layers below
+    ``start`` are kept (a child's bounds below its split layer are its
+    parent's). Returns new arrays.
+    """
+    xp = namespace(lo)
+    out = [(L * 1.0, U * 1.0) for L, U in bounds]
+    B = lo.shape[0]
+    widest = max([lo.shape[1]] + [int(L.shape[1]) for L, _ in out])
+    for k in range(max(1, start), len(out)):
+        L, U = out[k]
+        ph = phases[k] if k < len(phases) else None
+        Lc, Uc = L, U
+        if ph is not None:
+            ph = like(xp, ph, L)
+            Lc = xp.where(ph == ON, L.clip(min=0), L)
+            Uc = xp.where(ph == OFF, U.clip(max=0), U)
+        want = (Lc < 0) & (Uc > 0)
+        if layers.slopes[k] == 1.0:
+            want = Lc <= Uc
+        elif ph is not None:
+            want = want & (ph == -1)
+        rows = np.flatnonzero(np.asarray(_to_np(want.any(axis=0))))
+        if not rows.size:
+            continue
+        r = rows.size
+        eye_np = np.zeros((r, L.shape[1]))
+        eye_np[np.arange(r), rows] = 1.0
+        eye = like(xp, eye_np, L)
+        rows_x = like(xp, rows, L)
+        chunk = max(1, REFINE_ENTRIES // (2 * r * widest))
+        for s in range(0, B, chunk):
+            sl = slice(s, min(B, s + chunk))
+            n_b = sl.stop - sl.start
+            relax = Relaxation.of([(a[sl], c[sl]) for a, c in out[:k]],
+                                  [None if p is None else p[sl] for p in phases[:k]])
+            Lam = xp.broadcast_to(xp.concatenate([eye, -eye])[None], (n_b, 2 * r, L.shape[1])) * 1.0
+            res = optimised_bound(layers, k, relax, Lam, xp.zeros_like(Lam[:, :, 0]), lo[sl], hi[sl], A=A, b=b)
+            Lk, Uk = L[sl], U[sl]
+            Lk[:, rows_x] = xp.maximum(Lk[:, rows_x], res.lower[:, :r])
+            Uk[:, rows_x] = xp.minimum(Uk[:, rows_x], -res.lower[:, r:])
+            L[sl], U[sl] = Lk, Uk
+    return out

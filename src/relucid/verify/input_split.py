@@ -66,6 +66,9 @@ MAX_ENTRIES = 1 << 22
 #: boxes -> 1,321) but the optimised linear bounds, used for contraction, sent
 #: ACAS Xu 1_1 prop_3 into 655 MILP leaves (31.7 s against 1.5 s).
 ALPHA_STEPS = 0
+#: α/λ steps of the optimised row combination tried on boxes whose one open
+#: disjunct has several rows (:func:`_close_by_combination`; 0: off).
+COMBINE_STEPS = 0
 
 
 def input_split_search(q: Query, active0, progress=None, device: str | None = None) -> tuple[str, np.ndarray | None, str | None]:
@@ -118,6 +121,11 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         open_box = active.any(axis=1)
         if not open_box.any():
             continue
+        if COMBINE_STEPS:
+            active = _close_by_combination(q, out, lo, hi, active)
+            open_box = active.any(axis=1)
+            if not open_box.any():
+                continue
         if time.monotonic() >= deadline:
             return "unknown", None, "timeout"
         idx = np.flatnonzero(open_box)
@@ -199,6 +207,46 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         active_q = np.vstack([active, active, active_q])
         depth_q = np.concatenate([depth + 1, depth + 1, depth_q])
     return "proved", None, None
+
+
+def _close_by_combination(q: Query, out, lo, hi, active):
+    """Close disjuncts of several rows that no single row closes, by an optimised combination of the rows.
+
+    A counterexample makes every row of its disjunct ``<= 0``, so also any
+    combination ``Σ λ_r (c_r y - d_r)`` with ``λ >= 0``; a positive lower
+    bound of one closes the disjunct (:func:`relucid.bounds.optimized.optimised_bound`
+    with ``combine=True``, over the box's own DeepPoly layer bounds, α and λ
+    optimised for :data:`COMBINE_STEPS` steps). Only boxes with one open
+    disjunct of several rows are tried (ACAS Xu's properties 2-4).
+    """
+    from ..bounds.optimized import Layers, Relaxation, optimised_bound
+
+    R = q.rows
+    single = active.sum(axis=1) == 1
+    k = np.argmax(active, axis=1)
+    todo = np.flatnonzero(single & (R.counts[k] > 1))
+    if not todo.size:
+        return active
+    layers = Layers.of(q.net)
+    top = layers.depth - 1
+    phases = [None if q.phases.get(i) is None else np.broadcast_to(q.phases[i], (todo.size,) + q.phases[i].shape)
+              for i in range(top)]
+    bounds = [(L[todo], U[todo]) for L, U in out.layers[:top]]
+    relax = Relaxation.of(bounds, phases)
+    active = active.copy()
+    for kk in np.unique(k[todo]):
+        sel = np.flatnonzero(k[todo] == kk)
+        conj = q.disjuncts[kk]
+        B, m = sel.size, conj.C.shape[0]
+        sub = Relaxation(*[[a[sel] for a in getattr(relax, f)] for f in ("low", "opt", "up_slope", "up_int", "sign", "L", "U")])
+        Lam = np.broadcast_to(np.asarray(conj.C)[None], (B, m, conj.C.shape[1])).copy()
+        const = np.broadcast_to(-np.asarray(conj.d)[None], (B, m)).copy()
+        res = optimised_bound(layers, top, sub, Lam, const, lo[todo[sel]], hi[todo[sel]], A=q.A if q.A.shape[0] else None,
+                              b=q.b if q.A.shape[0] else None, iters=COMBINE_STEPS, combine=True)
+        closed = res.lower[:, -1] > 0
+        active[todo[sel[closed]], kk] = False
+        q.count("boxes_closed_by_combination", int(closed.sum()))
+    return active
 
 
 def _batch_size(q: Query, batch: int, u: int, m: int, lookahead: int) -> int:

@@ -22,10 +22,11 @@ open disjunct of the property:
    objective's substitution) pick up to :data:`FSB_CANDIDATES` neurons; the
    one whose two children have the highest lesser bound (filtered smart
    branching, evaluated with the parent's slopes in one pass) is split.
-5. **Leaves**: a subproblem with at most :data:`LEAF_UNSTABLE` free unstable
-   neurons left, or at :data:`MAX_DEPTH` splits, is decided by the MILP
-   (:mod:`.milp`) with its phases as the pattern, which is exact; so the
-   search is complete.
+5. **Leaves**: a subproblem with no free unstable neuron left is decided by
+   the MILP (:mod:`.milp`, then an LP) with its phases as the pattern, which
+   is exact; so the search is complete. One with at most
+   :data:`LEAF_UNSTABLE` left gets the MILP for at most :data:`LEAF_SECONDS`
+   and is split further if that does not decide it.
 
 The search is best-first by bound (lowest first); the deadline is checked
 between batches; on expiry the answer is "unknown" with the number of open
@@ -34,10 +35,12 @@ subproblems and the lowest bound in the note.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..bounds._xp import like, to_numpy
-from ..bounds.optimized import Layers, Relaxation, optimised_bound, root_bounds
+from ..bounds.optimized import Layers, Relaxation, optimised_bound, refine_bounds, root_bounds
 from ..phases import FREE, OFF, ON
 from .milp import milp_search
 from .query import Query
@@ -56,8 +59,10 @@ ROOT_MAX_SECONDS = 60.0
 FSB_CANDIDATES = 3
 #: A subproblem with at most this many free unstable neurons goes to the MILP.
 LEAF_UNSTABLE = 6
-#: Splits after which a subproblem goes to the MILP.
-MAX_DEPTH = 40
+#: Seconds a leaf MILP of a subproblem that could still be split may take.
+LEAF_SECONDS = 2.0
+#: Recompute every subproblem's intermediate bounds by CROWN through its own phases (else the root's, clipped).
+REFINE = True
 #: Entries (children x rows x widest layer) per bound pass; the batch shrinks to fit.
 MAX_ENTRIES = 1 << 23
 
@@ -128,28 +133,33 @@ class _Context:
 def _search_disjunct(ctx: _Context, k: int):
     q = ctx.q
     C, d, strict = ctx.rows(k)
-    # Open subproblems: phases per layer (N, n) int8, their bounds (N,) and branching choices.
     phases = [p[None].copy() for p in ctx.phase0]
-    res = _bound(ctx, phases, C, d, strict)
+    root = _Pool(phases, np.zeros(1), np.zeros((1, 3), dtype=int), np.zeros(1, dtype=int),
+                 [_store(to_numpy(L), to_numpy(U)) for L, U in ctx.root[:ctx.layers.depth - 1]], np.zeros(1, dtype=int))
+    res = _bound(ctx, root, C, d, strict)
     if res.closed[0]:
         q.count("bab_root_closed")
         return "proved", None, None
     x = _try_points(ctx, res.points)
     if x is not None:
         return "falsified", x, None
-    pool = _Pool(phases, res.value, res.choice, np.zeros(1, dtype=int))
+    pool = root.updated(res)
     leaf_notes = []
     while len(pool):
         if q.expired():
             lowest = float(pool.value.min())
             return "unknown", None, (f"timeout: {len(pool)} subproblems open in the phase search of disjunct {k} "
                                      f"(lowest bound {lowest:.3g}, {q.stats.get('bab_subproblems', 0)} bounded)")
-        take = pool.pop(_batch_size(ctx, C.shape[0]))
-        leaves = (take.choice[:, 0] < 0) | (take.depth >= MAX_DEPTH)
+        take = pool.pop(_batch_size(ctx, C.shape[0] + 1))
+        leaves = (take.choice[:, 0] < 0) | (take.choice[:, 2] <= LEAF_UNSTABLE)
         for i in np.flatnonzero(leaves):
-            status, x, note = _leaf(ctx, k, [p[i] for p in take.phases])
+            status, x, note = _leaf(ctx, k, take, i, capped=take.choice[i, 0] >= 0)
             if status == "falsified":
                 return status, x, None
+            if status == "unknown" and take.choice[i, 0] >= 0 and not q.expired():
+                leaves[i] = False  # the capped MILP did not finish: split it instead
+                q.count("bab_leaves_split")
+                continue
             if status == "unknown":
                 return status, None, note
             if note:
@@ -157,56 +167,77 @@ def _search_disjunct(ctx: _Context, k: int):
         keep = ~leaves
         if not keep.any():
             continue
-        parents = take.subset(keep)
-        children = parents.children()
-        res = _bound(ctx, children.phases, C, d, strict)
+        children = take.subset(keep).children()
+        res = _bound(ctx, children, C, d, strict)
         q.count("bab_subproblems", len(children))
         q.count("bab_batches")
         x = _try_points(ctx, res.points)
         if x is not None:
             return "falsified", x, None
-        open_ = ~res.closed
-        pool.push(_Pool([p[open_] for p in children.phases], res.value[open_], res.choice[open_],
-                        children.depth[open_]))
+        pool.push(children.updated(res).subset(~res.closed))
     return "proved", None, "; ".join(sorted(set(leaf_notes))) or None
 
 
-class _Pool:
-    """Subproblems as stacked arrays: phases per layer (N, n), bound value (N,), branching choice (N, 2), depth (N,)."""
+def _store(L, U):
+    """``(L, U)`` as float32 rounded outward (half the memory of a pool of bounds; still valid bounds)."""
+    L32, U32 = L.astype(np.float32), U.astype(np.float32)
+    L32 = np.where(L32 > L, np.nextafter(L32, np.float32(-np.inf)), L32)
+    U32 = np.where(U32 < U, np.nextafter(U32, np.float32(np.inf)), U32)
+    return L32, U32
 
-    def __init__(self, phases, value, choice, depth) -> None:
+
+class _Pool:
+    """Subproblems as stacked arrays.
+
+    ``phases``: per layer (N, n) int8; ``value``: the bound (N,); ``choice``
+    (N, 3): layer and neuron to split next (-1 when none is left) and the
+    number of free unstable neurons; ``depth`` (N,); ``bounds``: per layer
+    below the objective, the subproblem's pre-activation bounds ``(L, U)``
+    (N, n) float32 (:func:`_store`); ``split`` (N,): the layer of the last
+    split (the layers below it keep their parent's bounds).
+    """
+
+    FIELDS = ("phases", "value", "choice", "depth", "bounds", "split")
+
+    def __init__(self, phases, value, choice, depth, bounds, split) -> None:
         self.phases = phases
         self.value = np.asarray(value, dtype=np.float64)
-        self.choice = np.asarray(choice, dtype=int).reshape(-1, 2)
+        self.choice = np.asarray(choice, dtype=int).reshape(-1, 3)
         self.depth = np.asarray(depth, dtype=int)
+        self.bounds = bounds
+        self.split = np.asarray(split, dtype=int)
 
     def __len__(self) -> int:
         return int(self.value.shape[0])
 
     def subset(self, idx) -> "_Pool":
-        return _Pool([p[idx] for p in self.phases], self.value[idx], self.choice[idx], self.depth[idx])
+        return _Pool([p[idx] for p in self.phases], self.value[idx], self.choice[idx], self.depth[idx],
+                     [(L[idx], U[idx]) for L, U in self.bounds], self.split[idx])
+
+    def updated(self, res: "_Bounded") -> "_Pool":
+        """This pool with the bound values, choices and refined bounds of :func:`_bound`."""
+        return _Pool(self.phases, res.value, res.choice, self.depth, res.bounds, self.split)
 
     def pop(self, n: int) -> "_Pool":
         """The ``n`` subproblems with the lowest bounds, removed from the pool."""
         if n >= len(self):
-            out = self.subset(np.arange(len(self)))
-            self.__init__([p[:0] for p in self.phases], self.value[:0], self.choice[:0], self.depth[:0])
-            return out
-        idx = np.argpartition(self.value, n)[:n]
+            idx = np.arange(len(self))
+        else:
+            idx = np.argpartition(self.value, n)[:n]
         rest = np.ones(len(self), dtype=bool)
         rest[idx] = False
         out = self.subset(idx)
-        self.__init__(*self._parts(rest))
+        left = self.subset(rest)
+        self.__dict__.update(left.__dict__)
         return out
-
-    def _parts(self, idx):
-        return [p[idx] for p in self.phases], self.value[idx], self.choice[idx], self.depth[idx]
 
     def push(self, other: "_Pool") -> None:
         self.phases = [np.concatenate([a, b]) for a, b in zip(self.phases, other.phases)]
         self.value = np.concatenate([self.value, other.value])
         self.choice = np.concatenate([self.choice, other.choice])
         self.depth = np.concatenate([self.depth, other.depth])
+        self.bounds = [(np.concatenate([a, c]), np.concatenate([b, e])) for (a, b), (c, e) in zip(self.bounds, other.bounds)]
+        self.split = np.concatenate([self.split, other.split])
 
     def children(self) -> "_Pool":
         """Both children of every subproblem: its chosen neuron fixed on, then off."""
@@ -220,48 +251,64 @@ class _Pool:
             sel = layer == k
             phases[k][rows[sel], neuron[sel]] = value[sel]
         depth = np.concatenate([self.depth, self.depth]) + 1
-        return _Pool(phases, np.concatenate([self.value, self.value]), np.zeros((2 * n, 2), dtype=int), depth)
+        bounds = [(np.concatenate([L, L]), np.concatenate([U, U])) for L, U in self.bounds]
+        return _Pool(phases, np.concatenate([self.value, self.value]), np.zeros((2 * n, 3), dtype=int), depth,
+                     bounds, layer)
 
 
 class _Bounded:
-    """Per subproblem: closed, bound value (the best row's), candidate points, the next branching choice."""
+    """Per subproblem: closed, bound value (the best row's), candidate points, the next branching choice,
+    the refined pre-activation bounds (stored as :func:`_store` gives them)."""
 
-    def __init__(self, closed, value, points, choice) -> None:
+    def __init__(self, closed, value, points, choice, bounds) -> None:
         self.closed = closed
         self.value = value
         self.points = points
         self.choice = choice
+        self.bounds = bounds
 
 
-def _bound(ctx: _Context, phases: list, C, d, strict) -> _Bounded:
-    """Bound the disjunct's rows on every subproblem; choose each open one's next split."""
+def _bound(ctx: _Context, pool: _Pool, C, d, strict) -> _Bounded:
+    """Bound the disjunct's rows on every subproblem of ``pool``; choose each open one's next split.
+
+    The intermediate bounds are the stored ones (the parent's), refined by
+    CROWN through the subproblem's phases from the layer above the lowest
+    split of the batch (:func:`~relucid.bounds.optimized.refine_bounds`).
+    """
     xp = ctx._xp
+    phases = pool.phases
     N = phases[0].shape[0]
     top = ctx.layers.depth - 1
-    bounds = [(xp.broadcast_to(L, (N,) + tuple(L.shape[1:])), xp.broadcast_to(U, (N,) + tuple(U.shape[1:])))
-              for L, U in ctx.root[:top]]
+    bounds = [(like(xp, L.astype(np.float64), ctx.ref), like(xp, U.astype(np.float64), ctx.ref)) for L, U in pool.bounds]
+    lo = xp.broadcast_to(ctx.lo, (N, ctx.lo.shape[1]))
+    hi = xp.broadcast_to(ctx.hi, (N, ctx.hi.shape[1]))
+    if REFINE:
+        bounds = refine_bounds(ctx.layers, bounds, phases, lo, hi, A=ctx.A, b=ctx.b, start=int(pool.split.min()) + 1)
     relax = Relaxation.of(bounds, phases)
     infeasible = to_numpy(relax.infeasible())
     Lam = xp.broadcast_to(like(xp, C, ctx.ref)[None], (N,) + C.shape) * 1.0
     const = xp.broadcast_to(like(xp, -d, ctx.ref)[None], (N, C.shape[0])) * 1.0
-    lo = xp.broadcast_to(ctx.lo, (N, ctx.lo.shape[1]))
-    hi = xp.broadcast_to(ctx.hi, (N, ctx.hi.shape[1]))
-    res = optimised_bound(ctx.layers, top, relax, Lam, const, lo, hi, A=ctx.A, b=ctx.b, iters=ITERS)
+    res = optimised_bound(ctx.layers, top, relax, Lam, const, lo, hi, A=ctx.A, b=ctx.b, iters=ITERS, combine=True)
     lower = to_numpy(res.lower)
+    if res.lam is not None:  # the optimised combination of the rows is one more row (non-strict)
+        strict = np.append(strict, False)
+        Lam = xp.concatenate([Lam, res.lam @ Lam], axis=1)
+        const = xp.concatenate([const, (res.lam[:, 0, :] * const).sum(axis=-1)[:, None]], axis=1)
     safe = np.where(strict[None], lower >= 0, lower > 0)
     closed = infeasible | safe.any(axis=1)
     value = lower.max(axis=1)
     coef = to_numpy(res.coef)
     points = np.where(coef > 0, to_numpy(lo)[:, None, :], to_numpy(hi)[:, None, :])
     points = points.reshape(-1, points.shape[-1])
-    points = np.where(np.repeat(closed, C.shape[0])[:, None], np.nan, points)  # closed subproblems' are dropped
+    points = np.where(np.repeat(closed, lower.shape[1])[:, None], np.nan, points)  # closed subproblems' are dropped
     choice = _choose(ctx, relax, res, lower, closed, C, d, lo, hi, Lam, const)
-    return _Bounded(closed, value, points, choice)
+    stored = [_store(to_numpy(L), to_numpy(U)) for L, U in bounds]
+    return _Bounded(closed, value, points, choice, stored)
 
 
 def _choose(ctx: _Context, relax: Relaxation, res, lower, closed, C, d, lo, hi, Lam, const) -> np.ndarray:
-    """(N, 2) (layer, neuron) to split next per subproblem; (-1, -1) where no free unstable neuron is left."""
-    xp = ctx._xp
+    """(N, 3): (layer, neuron) to split next per subproblem ((-1, -1) where no free unstable neuron is
+    left) and the number of free unstable neurons."""
     N = lower.shape[0]
     best_row = lower.argmax(axis=1)
     cands = []  # per layer: (N, n) scores
@@ -276,13 +323,15 @@ def _choose(ctx: _Context, relax: Relaxation, res, lower, closed, C, d, lo, hi, 
         score = np.where(free_unstable, gap * (coef + 1e-9), -np.inf)
         cands.append(score)
     flat = [(i, s) for i, s in enumerate(cands) if s is not None]
-    choice = np.full((N, 2), -1, dtype=int)
+    choice = np.full((N, 3), -1, dtype=int)
+    choice[:, 2] = 0
     if not flat:
         return choice
     widths = [s.shape[1] for _, s in flat]
     allscores = np.concatenate([s for _, s in flat], axis=1)
     layer_of = np.concatenate([np.full(w, i) for (i, _), w in zip(flat, widths)])
     neuron_of = np.concatenate([np.arange(w) for w in widths])
+    choice[:, 2] = np.isfinite(allscores).sum(axis=1)
     has = np.isfinite(allscores).any(axis=1) & ~closed
     if not has.any():
         return choice
@@ -301,7 +350,6 @@ def _smart_pick(ctx, relax, res, allscores, top, layer_of, neuron_of, C, lo, hi,
     """Filtered smart branching: of the candidates, the one whose children's lesser bound is highest."""
     xp = ctx._xp
     N, kc = top.shape
-    m = C.shape[0]
     best = np.full(N, -np.inf)
     pick = top[:, 0].copy()
     for c in range(kc):
@@ -348,22 +396,28 @@ def _try_points(ctx: _Context, points) -> np.ndarray | None:
     return points[hit[0]].copy() if hit.size else None
 
 
-def _leaf(ctx: _Context, k: int, phases: list):
-    """Decide disjunct ``k`` on one subproblem by the MILP with its phases as the pattern."""
+def _leaf(ctx: _Context, k: int, pool: _Pool, i: int, *, capped: bool):
+    """Decide disjunct ``k`` on subproblem ``i`` of ``pool`` by the MILP with its phases as the pattern.
+
+    ``capped``: the MILP gets at most :data:`LEAF_SECONDS` (the subproblem
+    still has free unstable neurons and can be split instead).
+    """
     from dataclasses import replace
 
     q = ctx.q
-    merged = {i: phases[i].astype(np.int8) for i in range(len(phases)) if ctx.has_phases[i] and (phases[i] != FREE).any()}
-    sub = replace(q, phases=merged, stats={}, _rows=None)
-    layers = []
-    for i, (L, U) in enumerate(ctx.root):
-        L, U = to_numpy(L)[0].copy(), to_numpy(U)[0].copy()
-        if i in merged:
-            L = np.where(merged[i] == ON, np.maximum(L, 0), L)
-            U = np.where(merged[i] == OFF, np.minimum(U, 0), U)
+    phases = [p[i] for p in pool.phases]
+    merged = {j: phases[j].astype(np.int8) for j in range(len(phases)) if ctx.has_phases[j] and (phases[j] != FREE).any()}
+    deadline = min(q.deadline, time.monotonic() + LEAF_SECONDS) if capped else q.deadline
+    sub = replace(q, phases=merged, stats={}, _rows=None, deadline=deadline)
+    layers = [(L[i].astype(np.float64), U[i].astype(np.float64)) for L, U in pool.bounds]
+    layers.append(tuple(to_numpy(a)[0] for a in ctx.root[len(layers)]))  # the output layer's (root) bounds
+    for j, (L, U) in enumerate(layers):
+        if j in merged:
+            L = np.where(merged[j] == ON, np.maximum(L, 0), L)
+            U = np.where(merged[j] == OFF, np.minimum(U, 0), U)
             if (L > U).any():
                 return "proved", None, None
-        layers.append((L, U))
+            layers[j] = (L, U)
     layers = layers[: len(q.net.layers)]
     active = np.zeros(len(q.disjuncts), dtype=bool)
     active[k] = True
