@@ -38,10 +38,11 @@ class DeadlineExpired(TimeoutError):
     """Raised by :meth:`Deadline.check` inside work that has no partial answer (e.g. parsing)."""
 
 
-def check_timeout(timeout, *, who: str) -> float | None:
+def check_timeout(timeout, *, who: str, zero_ok: bool = False) -> float | None:
     """``timeout`` as a float of seconds (``None`` stays ``None``), or :class:`InvalidValueError`.
 
-    Refused: booleans, non-numbers, NaN, infinity, zero and negative values.
+    Refused: booleans, non-numbers, NaN, infinity, negative values and zero
+    (unless ``zero_ok``: a caller that answers "unknown" at once for 0).
     """
     if timeout is None:
         return None
@@ -50,6 +51,8 @@ def check_timeout(timeout, *, who: str) -> float | None:
             f"{who}: timeout must be a positive, finite number of seconds; got {timeout!r} ({type(timeout).__name__})"
         )
     t = float(timeout)
+    if zero_ok and t == 0:
+        return 0.0
     if not (math.isfinite(t) and t > 0):
         raise InvalidValueError(f"{who}: timeout must be a positive, finite number of seconds; got {timeout!r}")
     return t

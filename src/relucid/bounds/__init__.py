@@ -13,7 +13,7 @@ from ..errors import InvalidValueError, ShapeError
 from ..geometry import Box, Polyhedron
 from ..geometry.lp import LPModel, LPStatus
 from ..network import Network
-from ._xp import to_numpy
+from ._xp import to_numpy, torch_device
 from .deeppoly import DeepPolyBounds, deeppoly_bounds
 from .interval import interval_bounds
 
@@ -99,10 +99,9 @@ def bounds(
     elif device is not None:
         if not isinstance(input_set, Box):
             raise InvalidValueError("bounds: device= (torch) supports Box input sets only")
-        try:
-            import torch
-        except ImportError:
-            raise InvalidValueError("bounds: device= needs torch: pip install 'relucid[torch]'") from None
+        import torch
+
+        device = torch_device(device, who="bounds")
         t_lo = torch.as_tensor(lo[None], dtype=torch.float64, device=device)
         t_hi = torch.as_tensor(hi[None], dtype=torch.float64, device=device)
         out = deeppoly_bounds(net, t_lo, t_hi, phases)

@@ -82,3 +82,29 @@ def image(xp, activation: str, alpha, L, U):
         lo = xp.where(straddle, lo.clip(max=0), lo)
         hi = xp.where(straddle, hi.clip(min=0), hi)
     return lo, hi
+
+
+def torch_device(device, *, who: str):
+    """``device`` checked for the torch back end: a ``torch.device``, or one-line :class:`InvalidValueError`.
+
+    Refused: torch not installed, a device string torch does not know, and a
+    CUDA (or MPS) device this machine does not have.
+    """
+    from ..errors import InvalidValueError
+
+    try:
+        import torch
+    except ImportError:
+        raise InvalidValueError(f"{who}: device={device!r} needs torch: pip install 'relucid[torch]'") from None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InvalidValueError(f"{who}: device must be a torch device such as 'cpu' or 'cuda'; got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidValueError(f"{who}: device={device!r} but torch finds no CUDA GPU on this machine "
+                                f"(torch {torch.__version__}); use device='cpu' or leave device out (numpy)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise InvalidValueError(f"{who}: device={device!r} but this machine has no MPS device")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise InvalidValueError(f"{who}: device type {dev.type!r} is not supported (cpu, cuda)")
+    return dev

@@ -57,9 +57,11 @@ class Shared:
     pattern, shared where they can be.
 
     :meth:`bounds`: :func:`~relucid.verify.stages.bound_stage`, once for all
-    rows. :meth:`milps`: :func:`~relucid.verify.stages.tighten_stage` once,
-    then one :func:`~relucid.verify.stages.milp_stage` per row, each with an
-    equal share of the time left.
+    rows. :meth:`milps`: per row, with an equal share of the time left, the
+    MILP (:func:`~relucid.verify.stages.tighten_stage` once, then
+    :func:`~relucid.verify.stages.milp_stage`) or, with many unstable
+    neurons, branch and bound over ReLU phases
+    (:func:`~relucid.verify.stages.phase_search_stage`).
     """
 
     def __init__(self, net, lo, hi, phases, conjs) -> None:
@@ -84,25 +86,36 @@ class Shared:
         return [None if first.open[k] else ("proved", None, "bounds", None) for k in range(n)]
 
     def milps(self, rows, budget) -> list:
-        """``[(status, x, "milp", note)]`` for the given row indices (after :meth:`bounds`)."""
-        from ..verify.stages import milp_stage, tighten_stage
+        """``[(status, x, method, note)]`` for the given row indices (after :meth:`bounds`).
+
+        The complete search of :func:`~relucid.verify.stages.phase_search_stage`'s
+        choice: the MILP (bounds tightened once for all rows) when few free
+        neurons are unstable, else branch and bound over ReLU phases, which
+        starts from the NAP's phases as fixed.
+        """
+        from ..verify.stages import MILP_MAX_UNSTABLE, free_unstable, milp_stage, phase_search_stage, tighten_stage
 
         q = self.q
         t0 = time.monotonic()
         deadline = np.inf if budget is None else t0 + float(budget)
         q.deadline = deadline
-        layers = tighten_stage(q, self.layers)
+        use_milp = free_unstable(q, self.layers) <= MILP_MAX_UNSTABLE
+        layers = tighten_stage(q, self.layers) if use_milp else self.layers
         out = []
         for i, k in enumerate(rows):
             now = time.monotonic()
             if now >= deadline:
-                out.append(("unknown", None, "milp", "timeout"))
+                out.append(("unknown", None, "milp" if use_milp else "relu-bab", "timeout"))
                 continue
             q.deadline = now + (deadline - now) / (len(rows) - i) if np.isfinite(deadline) else np.inf
             active = np.zeros(len(self.conjs), dtype=bool)
             active[k] = True
-            status, x, note = milp_stage(q, layers, active)
-            out.append((status, x, "milp", note))
+            if use_milp:
+                status, x, note = milp_stage(q, layers, active)
+                name = "milp"
+            else:
+                status, x, note, name = phase_search_stage(q, layers, active, method="relu-bab")
+            out.append((status, x, name, note))
         self.elapsed += time.monotonic() - t0
         return out
 

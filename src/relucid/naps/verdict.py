@@ -33,8 +33,8 @@ class NAPVerdict:
         Seconds: own search and MILP time plus an equal share of the steps
         shared with the NAP's other rows.
     method : str
-        What decided it: "trivial", "search", "bounds", "milp", "verify",
-        "marabou".
+        What decided it: "trivial", "search", "bounds", "milp", "relu-bab"
+        (branch and bound over ReLU phases), "verify", "marabou".
     counterexample : ndarray or None
         robustness/augmented: an input following the NAP strictly with
         ``y_j >= y_label``; non-ambiguity: an input following both NAPs.

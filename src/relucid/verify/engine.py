@@ -46,7 +46,8 @@ import numpy as np
 from .._deprecated import renamed_keyword
 from .._validate import seed_of
 from ..bounds import input_box, pattern_phases
-from ..deadline import Deadline
+from ..bounds._xp import torch_device
+from ..deadline import Deadline, check_timeout
 from ..errors import InvalidValueError
 from ..geometry import Box
 from ..network import Network, check_piecewise_linear
@@ -96,11 +97,15 @@ def verify(
         A partial activation pattern: only inputs that follow it count
         (a NAP, a minimal pattern).
     timeout : float, optional
-        Seconds of wall-clock time; at expiry the result is "unknown"
-        (booleans, NaN, infinity and values <= 0 are refused).
-    method : {"auto", "input-split", "milp"}
-        The complete back end ("auto": input splitting for boxes of at most
-        :data:`INPUT_SPLIT_MAX_DIM` inputs, else MILP).
+        Seconds of wall-clock time; at expiry the result is "unknown"; 0
+        answers "unknown" at once (booleans, NaN, infinity and negative
+        values are refused).
+    method : {"auto", "input-split", "milp", "relu-bab"}
+        The complete back end. "auto": input splitting for boxes of at most
+        :data:`INPUT_SPLIT_MAX_DIM` inputs; else the MILP when at most
+        :data:`~.stages.MILP_MAX_UNSTABLE` free neurons are unstable after
+        the first bounds, and branch and bound over ReLU phases
+        (:mod:`.relu_bab`, α/β-CROWN bounds, MILP leaves) above that.
     attack_first : bool
         Try sampling and gradient descent before any proof.
     rng : int, numpy Generator or None
@@ -109,8 +114,10 @@ def verify(
     progress : bool
         Show a tqdm bar of the boxes explored (input splitting).
     device : str, optional
-        Bound the input-splitting batches with torch on this device
-        ("cuda" for a GPU; needs the ``torch`` extra). Default: numpy.
+        Bound with torch (float64) on this device: the input-splitting
+        batches and the branch and bound over ReLU phases ("cuda" for a GPU,
+        "cpu"; needs the ``torch`` extra). Default: numpy. A device torch or
+        this machine does not have is refused in one line.
 
     Returns
     -------
@@ -127,10 +134,13 @@ def verify(
     ('falsified', True)
     """
     t0 = time.monotonic()
-    deadline = Deadline.after(timeout, who="verify")
+    timeout = check_timeout(timeout, who="verify", zero_ok=True)
+    deadline = Deadline.after(timeout)
     seed = seed_of(rng, who="verify")
     if method not in METHODS:
         raise InvalidValueError(f"verify: method must be one of {METHODS}; got {method!r}")
+    if device is not None:
+        device = torch_device(device, who="verify")
     check_piecewise_linear(net, who="verify", purpose="complete verification (relucid.bounds still bounds it)")
     if not isinstance(prop, Property):
         raise InvalidValueError(f"verify: prop must be a relucid property (ClassWins, OutputIn, OutputAvoids); got {type(prop).__name__}")
@@ -139,6 +149,8 @@ def verify(
     disjuncts = _no_empty_disjuncts(disjuncts, net.output_dim)
     phases = pattern_phases(net, pattern)
     pieces = input_pieces(input_set, net.input_dim, "verify")
+    if timeout == 0:
+        return Result("unknown", time=time.monotonic() - t0, method="none", note="timeout 0: nothing was run")
     if not pieces:
         return Result("proved", time=time.monotonic() - t0, method="empty-input",
                       note="the input set is empty: the property holds vacuously")
