@@ -216,12 +216,15 @@ def optimised_bound(layers: Layers, top: int, relax: Relaxation, Lam, const, lo,
         bound, coef, c, grads, relu_coef = _pass(layers, top, relax, Lam, const, lo, hi, A, b, params, want_grad)
         if best is None:
             best = OptimisedBound(bound, coef, c, relu_coef, None)
+            best_lam = params.get("lam")
         else:
             better = bound > best.lower
             best.lower = xp.where(better, bound, best.lower)
             best.coef = xp.where(better[:, :, None], coef, best.coef)
             best.const = xp.where(better, c, best.const)
             best.relu_coef = relu_coef
+            if "lam" in params:  # the weights of the best combined row (the last row)
+                best_lam = xp.where(better[:, -1:, None], params["lam"], best_lam)
         if not want_grad:
             break
         state.ascend(params, grads, step)
@@ -236,7 +239,7 @@ def optimised_bound(layers: Layers, top: int, relax: Relaxation, Lam, const, lo,
         if "lam" in params:
             params["lam"] = params["lam"].clip(min=0.0)
     best.alpha = [params[("alpha", i)] for i in range(top)]
-    best.lam = params.get("lam")
+    best.lam = best_lam
     return best
 
 
