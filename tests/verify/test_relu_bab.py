@@ -205,3 +205,35 @@ def test_unknown_names_what_is_left_open():
         assert "subproblems open" in r.note and "lowest bound" in r.note
     elif r.status == "falsified":  # the sampled minimum was not the true one
         assert net(r.counterexample)[0] - net(r.counterexample)[1] < thr
+
+
+def test_the_milp_beside_the_phase_search_answers_and_is_stopped(monkeypatch):
+    """The parallel portfolio: a forked MILP child decides, its answer is re-checked, the child is gone afterwards."""
+    import os
+
+    from relucid.verify import stages
+    from relucid.verify.query import Query
+
+    rng = np.random.default_rng(5)
+    net = random_net(rng, widths=(6, 6), acts=["relu", "relu"])
+    X = rng.uniform(-1, 1, size=(5000, 3))
+    y = net(X)
+    for thr, want in ((float(np.min(y[:, 0] - y[:, 1])) - 5.0, "proved"), (float(np.median(y[:, 0] - y[:, 1])), "falsified")):
+        prop = rl.OutputIn(rl.Polyhedron(np.array([[-1.0, 1.0]]), np.array([-thr])))
+        disj = prop.violations(2)
+        q = Query(net, -np.ones(3), np.ones(3), np.zeros((0, 3)), np.zeros(0), {}, tuple(disj), float("inf"))
+        member = stages._milp_member(q, stages.bound_stage(q).layers, np.ones(len(disj), bool))
+        got = None
+        for _ in range(400):
+            got = member.answer()
+            if got is not None:
+                break
+            import time
+
+            time.sleep(0.05)
+        pid = member.run._pid
+        member.cancel()
+        assert got is not None and got[0] == want, got
+        if want == "falsified":
+            assert q.check_points(got[1])[0] >= 0
+        assert pid is None or not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["KILLED", "run_forked"]
+__all__ = ["FAILED", "ForkedRun", "KILLED", "run_forked"]
 
 #: What :func:`run_forked` returns when the child was killed at the deadline.
 KILLED = "killed"
@@ -70,6 +70,84 @@ def run_forked(func: Callable, args: tuple, seconds: float):
     blob = b"".join(chunks)
     if len(blob) < 8:
         return None
+    size = int.from_bytes(blob[:8], "little")
+    head = json.loads(blob[8 : 8 + size])
+    x = np.frombuffer(blob[8 + size :], dtype=np.float64).copy() if head.pop("_n") else None
+    return head, x
+
+
+class ForkedRun:
+    """``func(*args)`` started in a forked child that runs beside the caller (a portfolio member).
+
+    :meth:`poll` never blocks: None while the child runs, else its
+    ``(header, array)``, :data:`KILLED` (past ``seconds``) or :data:`FAILED`.
+    :meth:`cancel` kills the child (call it when the caller decided first).
+    The same pipe protocol as :func:`run_forked`: JSON and raw float64, no pickle.
+    """
+
+    def __init__(self, func: Callable, args: tuple, seconds: float) -> None:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                os.close(r)
+                head, x = func(*args)
+                body = b"" if x is None else np.ascontiguousarray(x, dtype=np.float64).tobytes()
+                head = json.dumps({**head, "_n": 0 if x is None else int(np.size(x))}).encode()
+                with os.fdopen(w, "wb") as f:
+                    f.write(len(head).to_bytes(8, "little") + head + body)
+            except BaseException:  # noqa: BLE001 - the forked child must reach os._exit
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(w)
+        self._pid, self._fd = pid, r
+        self._deadline = time.monotonic() + seconds
+        self._chunks: list = []
+        self._result = None
+
+    def poll(self):
+        if self._result is not None:
+            return self._result
+        if time.monotonic() >= self._deadline:
+            self.cancel()
+            self._result = KILLED
+            return KILLED
+        while True:
+            ready, _, _ = select.select([self._fd], [], [], 0)
+            if not ready:
+                return None
+            data = os.read(self._fd, 1 << 20)
+            if not data:
+                break
+            self._chunks.append(data)
+        os.close(self._fd)
+        os.waitpid(self._pid, 0)
+        self._pid = None
+        self._result = _decode(b"".join(self._chunks))
+        return self._result
+
+    def cancel(self) -> None:
+        if self._pid is not None:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            os.close(self._fd)
+            self._pid = None
+            if self._result is None:
+                self._result = KILLED
+
+
+#: What :meth:`ForkedRun.poll` returns when the child failed (an exception, no answer).
+FAILED = "failed"
+
+
+def _decode(blob: bytes):
+    if len(blob) < 8:
+        return FAILED
     size = int.from_bytes(blob[:8], "little")
     head = json.loads(blob[8 : 8 + size])
     x = np.frombuffer(blob[8 + size :], dtype=np.float64).copy() if head.pop("_n") else None

@@ -67,13 +67,20 @@ REFINE = True
 MAX_ENTRIES = 1 << 23
 
 
-def relu_bab_search(q: Query, active, device: str | None = None) -> tuple[str, np.ndarray | None, str | None]:
-    """Decide the active disjuncts by branch and bound over ReLU phases: (status, counterexample, note)."""
+def relu_bab_search(q: Query, active, device: str | None = None, poll=None) -> tuple[str, np.ndarray | None, str | None]:
+    """Decide the active disjuncts by branch and bound over ReLU phases: (status, counterexample, note).
+
+    ``poll``: called between batches; a ``(status, x, note)`` it returns (a
+    portfolio member that decided the query) ends the search with that answer.
+    """
     ctx = _Context(q, device)
+    ctx.poll = poll
     if ctx.root_infeasible:
         return "proved", None, None
     notes = []
     for k in np.flatnonzero(active):
+        if poll is not None and (got := poll()) is not None:
+            return got
         status, x, note = _search_disjunct(ctx, int(k))
         if status == "falsified":
             return status, x, None
@@ -146,6 +153,8 @@ def _search_disjunct(ctx: _Context, k: int):
     pool = root.updated(res)
     leaf_notes = []
     while len(pool):
+        if ctx.poll is not None and (got := ctx.poll()) is not None:
+            return got
         if q.expired():
             lowest = float(pool.value.min())
             return "unknown", None, (f"timeout: {len(pool)} subproblems open in the phase search of disjunct {k} "
