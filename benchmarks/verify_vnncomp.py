@@ -10,8 +10,9 @@ sigmoid net) are listed as skipped.
 Results stream to ``benchmarks/results/verify_vnncomp_<category>.jsonl`` as
 they finish, one JSON object per instance with the date, git revision and load
 average at its start; re-running the same command skips instances already in
-the file (``--redo`` runs them again), so a category may be run in parts and
-across sessions. ``--report`` only rewrites the summary.
+the file (``--redo`` runs them again, ``--retry-undecided`` the timeouts and
+errors; the last row of an instance is the one reported), so a category may
+be run in parts and across sessions. ``--report`` only rewrites the summary.
 
 The summary, ``benchmarks/results/verify_vnncomp.md``, is rebuilt from every
 ``.jsonl`` file present: per category, instances decided (proved / falsified),
@@ -132,6 +133,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--only", default=None, metavar="SUBSTR", help="only instances whose key contains SUBSTR")
     ap.add_argument("--limit", type=int, default=None, help="at most this many instances (after --only)")
     ap.add_argument("--redo", action="store_true", help="run instances already in the results file again")
+    ap.add_argument("--retry-undecided", action="store_true",
+                    help="run again the instances whose last row is a timeout or error (e.g. with newer code); "
+                         "the new row replaces the old one in the report")
     ap.add_argument("--report", action="store_true", help="only rewrite the summary from the .jsonl files")
     return ap.parse_args(argv)
 
@@ -152,6 +156,8 @@ def run_category(args, data: Path) -> None:
     path = RESULTS / f"verify_vnncomp_{args.category}.jsonl"
     done = {} if args.redo else read_jsonl(path)
     rows = [r for r in instances(data, args.category) if args.only is None or args.only in key(r)]
+    if args.retry_undecided:
+        done = {k: v for k, v in done.items() if v["verdict"] in ("sat", "unsat", "skipped")}
     todo = [r for r in rows if key(r) not in done]
     n_done = len(rows) - len(todo)
     if args.limit is not None:
