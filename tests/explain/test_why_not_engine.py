@@ -313,12 +313,12 @@ def test_engine_on_mnistfc_256x4(shared_data, mnist_test_image, record_property)
     y = net(x)
     t = int(np.argsort(y)[-2])
     start = time.monotonic()
-    e = why_not(net, x, t, domain=dom, method="engine", timeout=60)
+    e = why_not(net, x, t, domain=dom, method="engine", timeout=15)  # the benchmark: 20 images, median 8.9 s at 10 s
     wall = time.monotonic() - start
     record_property("why_not_engine_s", wall)
     record_property("why_not_engine_distance", e.distance)
     record_property("why_not_engine_lower_bound", e.distance_lower_bound)
-    assert wall < 1.1 * 60 + 1 + 5
+    assert wall < 1.1 * 15 + 1 + 5
     assert e.status in ("found", "timeout") and e.found
     check_answer(e, net, x, t, dom)
     assert int(np.argmax(net(e.point))) == t
