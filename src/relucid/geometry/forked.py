@@ -22,6 +22,8 @@ __all__ = ["FAILED", "ForkedRun", "KILLED", "run_forked"]
 
 #: What :func:`run_forked` returns when the child was killed at the deadline.
 KILLED = "killed"
+#: What :meth:`ForkedRun.poll` returns when the child failed (an exception, no answer).
+FAILED = "failed"
 
 
 def run_forked(func: Callable, args: tuple, seconds: float):
@@ -30,50 +32,8 @@ def run_forked(func: Callable, args: tuple, seconds: float):
     ``func`` returns a JSON-serialisable dict and a float64 array (or None).
     The child is killed with SIGKILL after ``seconds``.
     """
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            os.close(r)
-            head, x = func(*args)
-            body = b"" if x is None else np.ascontiguousarray(x, dtype=np.float64).tobytes()
-            head = json.dumps({**head, "_n": 0 if x is None else int(np.size(x))}).encode()
-            with os.fdopen(w, "wb") as f:
-                f.write(len(head).to_bytes(8, "little") + head + body)
-        except BaseException:  # noqa: BLE001 - the forked child must reach os._exit; the parent reports a failure
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
-    deadline = time.monotonic() + seconds
-    chunks = []
-    killed = False
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(pid, signal.SIGKILL)
-                killed = True
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if ready:
-                data = os.read(r, 1 << 20)
-                if not data:
-                    break
-                chunks.append(data)
-    finally:
-        os.close(r)
-        os.waitpid(pid, 0)
-    if killed:
-        return KILLED
-    blob = b"".join(chunks)
-    if len(blob) < 8:
-        return None
-    size = int.from_bytes(blob[:8], "little")
-    head = json.loads(blob[8 : 8 + size])
-    x = np.frombuffer(blob[8 + size :], dtype=np.float64).copy() if head.pop("_n") else None
-    return head, x
+    got = ForkedRun(func, args, seconds).wait()
+    return None if got is FAILED else got
 
 
 class ForkedRun:
@@ -97,7 +57,7 @@ class ForkedRun:
                 head = json.dumps({**head, "_n": 0 if x is None else int(np.size(x))}).encode()
                 with os.fdopen(w, "wb") as f:
                     f.write(len(head).to_bytes(8, "little") + head + body)
-            except BaseException:  # noqa: BLE001 - the forked child must reach os._exit
+            except BaseException:  # noqa: BLE001 - the forked child must reach os._exit; the parent reports a failure
                 code = 1
             finally:
                 os._exit(code)
@@ -107,16 +67,19 @@ class ForkedRun:
         self._chunks: list = []
         self._result = None
 
-    def poll(self):
+    def poll(self, block: bool = False):
+        """The child's answer, or None while it runs; ``block``: wait for it (at most until the deadline)."""
         if self._result is not None:
             return self._result
-        if time.monotonic() >= self._deadline:
-            self.cancel()
-            self._result = KILLED
-            return KILLED
         while True:
-            ready, _, _ = select.select([self._fd], [], [], 0)
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                self.cancel()
+                return self._result
+            ready, _, _ = select.select([self._fd], [], [], left if block else 0)
             if not ready:
+                if block:
+                    continue  # the deadline passed: the loop kills the child
                 return None
             data = os.read(self._fd, 1 << 20)
             if not data:
@@ -127,6 +90,10 @@ class ForkedRun:
         self._pid = None
         self._result = _decode(b"".join(self._chunks))
         return self._result
+
+    def wait(self):
+        """Block until the child answers or is killed at its deadline: as :meth:`poll`."""
+        return self.poll(block=True)
 
     def cancel(self) -> None:
         if self._pid is not None:
@@ -139,10 +106,6 @@ class ForkedRun:
             self._pid = None
             if self._result is None:
                 self._result = KILLED
-
-
-#: What :meth:`ForkedRun.poll` returns when the child failed (an exception, no answer).
-FAILED = "failed"
 
 
 def _decode(blob: bytes):
