@@ -62,6 +62,11 @@ TARGETS = {"mnistfc": "≥ 70 decided (α,β-CROWN 2021 on a GPU; Marabou 55, nn
            "eran": "≥ 34 of mnist_relu_9_200's 36 (α,β-CROWN; VeriNet 28)"}
 
 
+def _portfolio(parallel: bool) -> None:
+    """relucid's default: the MILP beside the phase search in a forked child (verify_vs_marabou switches it off)."""
+    os.environ["RELUCID_PARALLEL_MILP"] = "1" if parallel else "0"
+
+
 def _threads(n: int) -> None:
     """The worker's BLAS threads (read by :func:`verify_vs_marabou._init_worker` in the spawned worker)."""
     os.environ["RELUCID_BENCH_THREADS"] = str(n)
@@ -136,6 +141,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--retry-undecided", action="store_true",
                     help="run again the instances whose last row is a timeout or error (e.g. with newer code); "
                          "the new row replaces the old one in the report")
+    ap.add_argument("--no-parallel-milp", action="store_true",
+                    help="one process per instance (no MILP beside the phase search in a forked child)")
     ap.add_argument("--report", action="store_true", help="only rewrite the summary from the .jsonl files")
     return ap.parse_args(argv)
 
@@ -170,6 +177,7 @@ def run_category(args, data: Path) -> None:
     print(f"{args.category}: {len(rows)} instances, {n_done} already done, "
           f"{len(todo)} to run, {len(skipped)} skipped", flush=True)
     _threads(args.threads)
+    _portfolio(not args.no_parallel_milp)
     rev = _machine.git_rev()
     lane = deque()
     meta = {}
@@ -185,6 +193,7 @@ def run_category(args, data: Path) -> None:
         if isinstance(res, str):
             res = {"verdict": "error", "status": "error", "note": res, "time": None}
         row = dict(key=k, category=r["category"], onnx=r["onnx"], vnnlib=r["vnnlib"], timeout=t,
+                   parallel_milp=not args.no_parallel_milp,
                    date=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), git=rev,
                    load_at_end=_machine.load(), threads=args.threads, **{x: res.get(x) for x in (
                        "verdict", "status", "time", "wall_s", "method", "note", "cex_check", "stats")})

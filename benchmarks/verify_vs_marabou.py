@@ -10,7 +10,9 @@ network's weights, one Marabou worker, no SnC).
 Execution: two worker processes run concurrently (``concurrent.futures``
 ``ProcessPoolExecutor``s with one worker each, ``spawn`` start method): one works
 through the relucid jobs in list order, the other through the Marabou jobs.
-Every worker is single-threaded (``OMP_NUM_THREADS=1`` and friends are set before
+relucid's MILP-beside-the-phase-search portfolio member (a forked child, a
+second core) is switched off here (``RELUCID_PARALLEL_MILP=0``, set below) so
+that each engine has one core. Every worker is single-threaded (``OMP_NUM_THREADS=1`` and friends are set before
 numpy is imported; relucid's HiGHS runs with one thread, Marabou with
 ``numWorkers=1``), so on a 2-core machine each engine has one core. Every
 engine call is guarded: an exception, a crashed worker or a call that overruns
@@ -90,6 +92,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[_var] = os.environ.get("RELUCID_BENCH_THREADS", "1")
+os.environ["RELUCID_PARALLEL_MILP"] = "0"  # one core per engine (see the docstring)
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
