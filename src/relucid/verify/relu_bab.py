@@ -42,6 +42,7 @@ import numpy as np
 from ..bounds._xp import like, to_numpy
 from ..bounds.optimized import Layers, Relaxation, optimised_bound, refine_bounds, root_bounds
 from ..phases import FREE, OFF, ON
+from .attack import descend_in_boxes
 from .milp import milp_search
 from .query import Query
 
@@ -59,6 +60,11 @@ ROOT_MAX_SECONDS = 60.0
 FSB_CANDIDATES = 3
 #: A subproblem with at most this many free unstable neurons goes to the MILP.
 LEAF_UNSTABLE = 6
+#: Descent steps from the root's relaxation minimisers, and from those of the DESCENT_CHILDREN lowest
+#: open children of every batch (DESCENT_STEPS each).
+ROOT_DESCENT_STEPS = 50
+DESCENT_CHILDREN = 4
+DESCENT_STEPS = 10
 #: Seconds a leaf MILP of a subproblem that could still be split may take.
 LEAF_SECONDS = 2.0
 #: Recompute every subproblem's intermediate bounds by CROWN through its own phases (else the root's, clipped).
@@ -148,6 +154,8 @@ def _search_disjunct(ctx: _Context, k: int):
         q.count("bab_root_closed")
         return "proved", None, None
     x = _try_points(ctx, res.points)
+    if x is None:
+        x = _descend(ctx, k, res.points, ROOT_DESCENT_STEPS)
     if x is not None:
         return "falsified", x, None
     pool = root.updated(res)
@@ -181,6 +189,10 @@ def _search_disjunct(ctx: _Context, k: int):
         q.count("bab_subproblems", len(children))
         q.count("bab_batches")
         x = _try_points(ctx, res.points)
+        if x is None:
+            lowest = np.argsort(np.where(res.closed, np.inf, res.value))[:DESCENT_CHILDREN]
+            rows = res.points.reshape(len(res.value), -1, res.points.shape[-1])[lowest[~res.closed[lowest]]]
+            x = _descend(ctx, k, rows.reshape(-1, rows.shape[-1]), DESCENT_STEPS)
         if x is not None:
             return "falsified", x, None
         pool.push(children.updated(res).subset(~res.closed))
@@ -391,6 +403,19 @@ def _smart_pick(ctx, relax, res, allscores, top, layer_of, neuron_of, C, lo, hi,
         best = np.where(better, worst, best)
         pick = np.where(better, cand, pick)
     return pick
+
+
+def _descend(ctx: _Context, k: int, points, steps: int) -> np.ndarray | None:
+    """A short targeted descent (:func:`~.attack.descend_in_boxes`) on disjunct ``k`` from the relaxation's
+    minimisers: they sit where the linear bound says a violation is likeliest, but rarely on one."""
+    points = np.asarray(points)
+    points = points[np.isfinite(points).all(axis=1)] if points.size else points
+    if not points.size:
+        return None
+    q = ctx.q
+    n = len(points)
+    return descend_in_boxes(q, points, np.broadcast_to(q.lo, points.shape), np.broadcast_to(q.hi, points.shape),
+                            np.full(n, k), steps=steps)
 
 
 def _try_points(ctx: _Context, points) -> np.ndarray | None:
