@@ -280,9 +280,10 @@ def test_other_refusals():
     with pytest.raises(InvalidValueError, match="unbounded"):
         rl.verify(rl.Network([rl.Dense(np.eye(2), [0.0, 0.0], "relu"), rl.Dense([[1.0, 1.0]], [0.0])]),
                   rl.Polyhedron([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], [1.0, 1.0, 1.0]), prop)
-    for bad in (0, -1.0):
+    for bad in (-1.0, float("nan"), True):
         with pytest.raises(InvalidValueError, match="timeout must be a positive"):
             rl.verify(net, box, prop, timeout=bad)
+    assert rl.verify(net, box, prop, timeout=0).status == "unknown"  # 0: unknown at once (issue 17)
     with pytest.raises(InvalidValueError, match="method must be one of"):
         rl.verify(net, box, prop, method="bab")
     with pytest.raises(InvalidValueError, match="prop must be a relucid property"):
