@@ -116,7 +116,13 @@ def test_two_inputs_with_an_identity_hidden_layer(backend):
 )
 def test_leaky_relu(alpha, proved, falsified, backend):
     net, box = leaky_net(alpha), rl.Box([-1.0], [1.0])
-    assert run(net, box, interval(*proved), backend=backend).status == "proved"
+    r = run(net, box, interval(*proved), backend=backend)
+    if alpha in (-0.5, 2.0) and r.status == "unknown":
+        # the output reaches the interval's end exactly (y(0) = 0, y(1) = 1): zero margin, which the MILP no
+        # longer counts as a proof (see milp.py: wrong proofs were found through that tolerance branch)
+        assert "zero margin" in r.note, r
+    else:
+        assert r.status == "proved", r
     prop = interval(*falsified)
     assert_counterexample(net, box, prop, run(net, box, prop, backend=backend))
 

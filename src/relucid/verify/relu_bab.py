@@ -414,8 +414,9 @@ def _descend(ctx: _Context, k: int, points, steps: int) -> np.ndarray | None:
         return None
     q = ctx.q
     n = len(points)
-    return descend_in_boxes(q, points, np.broadcast_to(q.lo, points.shape), np.broadcast_to(q.hi, points.shape),
-                            np.full(n, k), steps=steps)
+    x = descend_in_boxes(q, points, np.broadcast_to(q.lo, points.shape), np.broadcast_to(q.hi, points.shape),
+                         np.full(n, k), steps=steps)
+    return x if x is None or q.check_points(x)[0] >= 0 else None  # confirmed alone too
 
 
 def _try_points(ctx: _Context, points) -> np.ndarray | None:
@@ -427,7 +428,10 @@ def _try_points(ctx: _Context, points) -> np.ndarray | None:
     if not points.size:
         return None
     hit = np.flatnonzero(ctx.q.check_points(points) >= 0)
-    return points[hit[0]].copy() if hit.size else None
+    for i in hit[:8]:  # confirmed alone too: a batch can round differently from one point
+        if ctx.q.check_points(points[i])[0] >= 0:
+            return points[i].copy()
+    return None
 
 
 def _leaf(ctx: _Context, k: int, pool: _Pool, i: int, *, capped: bool):
