@@ -202,10 +202,12 @@ def test_hostile_mix_is_not_vacuous():
     assert n["proved"] >= 60 and n["falsified"] >= 60, n
     # No timeout is set, so "unknown" means the search's best point reaches the violation set only on its
     # boundary (margin 0, e.g. a strict row at a threshold the network attains): the property may hold
-    # with zero margin, which a proof over closures cannot show. Measured: 21 of 2,000 (1.05 %).
+    # with zero margin, which a proof over closures cannot show. Measured: 21 of 2,000 (1.05 %) while a MILP
+    # optimum of margin <= 1e-6 counted as a proof; 134 of 2,000 (6.7 %) since it answers "unknown"
+    # (2026-12-07: the relu-bab soundness suite caught wrong proofs through that branch; see milp.py).
     unknown = [f"case {i}: {outcome(i)[2]}" for i in range(N_CASES) if statuses[i] == "unknown"]
     assert all("zero margin" in u for u in unknown), "\n".join(unknown)
-    assert len(unknown) <= N_CASES * 3 // 200, "\n".join(unknown)
+    assert len(unknown) <= N_CASES * 8 // 100, "\n".join(unknown)
 
 
 def test_hostile_generator_covers_the_corners():
