@@ -122,9 +122,9 @@ def lp_guided_attack(q: Query, layer_bounds: list, active) -> np.ndarray | None:
             if score[i] < best_score:
                 best, best_score = x[i].copy(), score[i]
             if t % 10 == 0:
-                hit = np.flatnonzero(q.check_points(x) >= 0)
-                if hit.size:
-                    return x[hit[0]].copy()
+                hit = q.first_confirmed(x)
+                if hit is not None:
+                    return hit
             step = (q.hi - q.lo) * 0.05 * 0.5 * (1 + np.cos(np.pi * t / N_STEPS))
             x = np.clip(x - step * np.sign(g), q.lo, q.hi)
         q.count("attack_points", N_STEPS * len(x))
@@ -147,14 +147,13 @@ def descend_in_boxes(q: Query, X, lo, hi, target, steps: int = BOX_STEPS) -> np.
         _, g = _score_and_grad(q, x, need_grad=True, only=target)
         x = np.clip(x - step0 * (1 - t / steps) * np.sign(g), lo, hi)
     q.count("attack_points", steps * len(x))
-    hit = np.flatnonzero(q.check_points(x) >= 0)
-    return x[hit[0]].copy() if hit.size else None
+    return q.first_confirmed(x)
 
 
 def _first_confirmed(q: Query, X) -> np.ndarray | None:
-    hit = np.flatnonzero(q.check_points(X) >= 0)
-    if hit.size:
-        return X[hit[0]].copy()
+    hit = q.first_confirmed(X)
+    if hit is not None:
+        return hit
     if q.expired():
         return None
     score, _ = _score_and_grad(q, X, need_grad=False)

@@ -302,8 +302,7 @@ def float32_witness(q: Query, x) -> np.ndarray | None:
     centre = (q.lo + q.hi) / 2
     cands = np.array([np.clip((x + t * (centre - x)).astype(np.float32), lo32, hi32) for t in FLOAT32_STEPS],
                      dtype=np.float64)
-    hit = np.flatnonzero(q.check_points(cands) >= 0)
-    return cands[hit[0]].copy() if hit.size else None
+    return q.first_confirmed(cands)
 
 
 def _float32_above(v) -> np.ndarray:

@@ -145,9 +145,9 @@ def _search(q: Query, active0, progress, device, lookahead: int, deadline: float
         corners = np.where(c > 0, lo[:, None, :], hi[:, None, :])
         X = np.vstack([(lo + hi) / 2, corners.transpose(1, 0, 2).reshape(-1, lo.shape[1])])
         q.count("attack_points", X.shape[0])
-        hit = np.flatnonzero(q.check_points(X) >= 0)
-        if hit.size:
-            return "falsified", X[hit[0]].copy(), None
+        hit = q.first_confirmed(X)
+        if hit is not None:
+            return "falsified", hit, None
         # A short descent from each box's bottleneck corner, for its first open chosen disjunct.
         j = np.argmax(np.take_along_axis(active, chosen, axis=1), axis=1)
         first = chosen[np.arange(B), j]

@@ -135,6 +135,19 @@ class Query:
         out[~ok] = -1
         return self._settle_ties(X, out)
 
+    def first_confirmed(self, X) -> np.ndarray | None:
+        """The first row of ``X`` that :meth:`check_points` confirms in the batch *and alone*, or None.
+
+        BLAS can round a batch differently from one point, so a batch hit is
+        re-checked on its own (at most :data:`MAX_EXACT_CHECKS` hits) before a
+        caller reports it: every reported counterexample passes the one-point check.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        for i in np.flatnonzero(self.check_points(X) >= 0)[:MAX_EXACT_CHECKS]:
+            if self.check_points(X[i])[0] >= 0:
+                return X[i].copy()
+        return None
+
     def _settle_ties(self, X, out: np.ndarray) -> np.ndarray:
         """Re-check exactly (:mod:`.exact`) the confirmed points that float64 may have decided by rounding.
 

@@ -414,9 +414,8 @@ def _descend(ctx: _Context, k: int, points, steps: int) -> np.ndarray | None:
         return None
     q = ctx.q
     n = len(points)
-    x = descend_in_boxes(q, points, np.broadcast_to(q.lo, points.shape), np.broadcast_to(q.hi, points.shape),
-                         np.full(n, k), steps=steps)
-    return x if x is None or q.check_points(x)[0] >= 0 else None  # confirmed alone too
+    return descend_in_boxes(q, points, np.broadcast_to(q.lo, points.shape), np.broadcast_to(q.hi, points.shape),
+                            np.full(n, k), steps=steps)
 
 
 def _try_points(ctx: _Context, points) -> np.ndarray | None:
@@ -427,11 +426,7 @@ def _try_points(ctx: _Context, points) -> np.ndarray | None:
     points = points[np.isfinite(points).all(axis=1)]
     if not points.size:
         return None
-    hit = np.flatnonzero(ctx.q.check_points(points) >= 0)
-    for i in hit[:8]:  # confirmed alone too: a batch can round differently from one point
-        if ctx.q.check_points(points[i])[0] >= 0:
-            return points[i].copy()
-    return None
+    return ctx.q.first_confirmed(points)
 
 
 def _leaf(ctx: _Context, k: int, pool: _Pool, i: int, *, capped: bool):
