@@ -23,7 +23,9 @@ independent engine), each with a 5 s timeout. relu-bab runs without the
 attack in three cases of four (its own candidates falsify), and in the odd
 cases with at most 24 neurons with phases it splits down to fully fixed
 phases (``LEAF_UNSTABLE`` = 0: leaf MILPs only there, ``BATCH`` = 8 so the
-best-first pop of the pool is exercised, ``FSB_CANDIDATES`` 1 or 3), set on
+best-first pop of the pool is exercised, ``FSB_CANDIDATES`` 1 or 3, no root
+descent: ``ROOT_DESCENT_STEPS`` = 0, and in half of them ``ROOT_ITERS`` = 0,
+``ITERS`` = 5: weak bounds, deep trees), set on
 the module for that call. Checked, by a float64 forward pass from the raw
 weights (``test_soundness``'s helpers, independent of relucid's Query and
 Property code), and where float64 says no, again in exact rational arithmetic
@@ -38,16 +40,17 @@ Property code), and where float64 says no, again in exact rational arithmetic
 * relu-bab and the MILP are never one "proved" and the other "falsified";
 * every fourth case is also run by Marabou (where maraboupy is installed):
   its counterexamples check out and it never contradicts relu-bab or the MILP;
-* "unknown" stays at most 1.5 % of the cases per engine; both verdicts occur
-  for every kind of case; the phase search decides at least half the cases
-  and splits in at least 15 %.
+* "unknown" by timeout stays at most 1.5 % of the cases per engine, and
+  "unknown" by a zero-margin MILP optimum (policy, see ``verify/milp.py``) at
+  most 4 %; both verdicts occur for every kind of case; the phase search
+  decides at least half the cases and splits in at least 15 %.
 
-Last run (2 cores, numpy, OMP_NUM_THREADS=1): relu-bab 612 proved / 428
-falsified / 0 unknown, the MILP the same 612 / 428 / 0; relu-bab decided by
-DeepPoly 278, by the attack 105, by the phase search 657 (175 with splits,
-22,636 subproblems; 231 with leaf MILPs); Marabou on 260 cases 147 / 112 / 1
-unknown; no contradiction. The file takes 85–90 s on 2 busy cores (``pytest -s`` prints the
-counts).
+Last run (2026-12-08, 2 cores, numpy): relu-bab 609 proved / 412 falsified /
+19 unknown (16 zero-margin, 3 timeouts in weak-bound forced splits), the MILP
+611 / 412 / 17 (zero-margin); relu-bab decided by DeepPoly 278, by the attacks
+101, by the phase search 661 (173 with splits, 31,310 subproblems; 178 with
+leaf MILPs); Marabou on 260 cases 147 / 112 / 1 unknown; no contradiction.
+The file takes about 140 s on 2 busy cores (``pytest -s`` prints the counts).
 """
 
 from __future__ import annotations
@@ -338,17 +341,23 @@ def counterexample_problem(case: Case, r, who: str) -> str | None:
 
 @contextlib.contextmanager
 def forced_split(case: Case):
-    """Branch down to fully fixed phases (leaf MILPs only there), eight subproblems per batch."""
+    """Branch down to fully fixed phases (leaf MILPs only there), eight subproblems per batch, no descent
+    from the root's relaxation minimisers and, every other time, few α/β steps (both decide many cases
+    before any split)."""
     if not case.forced_split:
         yield
         return
-    saved = relu_bab.LEAF_UNSTABLE, relu_bab.BATCH, relu_bab.FSB_CANDIDATES
-    relu_bab.LEAF_UNSTABLE, relu_bab.BATCH = 0, 8
+    names = "LEAF_UNSTABLE", "BATCH", "FSB_CANDIDATES", "ROOT_DESCENT_STEPS", "ROOT_ITERS", "ITERS"
+    saved = [getattr(relu_bab, n) for n in names]
+    relu_bab.LEAF_UNSTABLE, relu_bab.BATCH, relu_bab.ROOT_DESCENT_STEPS = 0, 8, 0
     relu_bab.FSB_CANDIDATES = 1 if case.index % 4 == 3 else 3
+    if case.index % 4 == 1:  # weak bounds: plain CROWN intermediate bounds, 5 α/β steps on the property
+        relu_bab.ROOT_ITERS, relu_bab.ITERS = 0, 5
     try:
         yield
     finally:
-        relu_bab.LEAF_UNSTABLE, relu_bab.BATCH, relu_bab.FSB_CANDIDATES = saved
+        for n, v in zip(names, saved):
+            setattr(relu_bab, n, v)
 
 
 # -- running the cases (cached: each case is verified and checked once per session) ----------
@@ -364,6 +373,7 @@ class Outcome:
     stage: str  # what decided relu-bab's run: "bounds" (DeepPoly), "attack" or "relu-bab"
     subproblems: int  # children the phase search bounded (0: decided at its root)
     leaves: int  # leaf MILPs it ran
+    notes: dict = field(default_factory=dict)  # engine -> the note of an "unknown"
 
 
 def outcome(i: int) -> Outcome:
@@ -396,7 +406,8 @@ def outcome(i: int) -> Outcome:
         problems.append(f"{case.describe()}: relu-bab {bab.status}, milp {milp.status} "
                         f"(notes: {bab.note!r}, {milp.note!r})")
     _OUTCOMES[i] = Outcome(bab.status, milp.status, seconds, problems, bab.method,
-                           int(bab.stats.get("bab_subproblems", 0)), int(bab.stats.get("bab_leaves", 0)))
+                           int(bab.stats.get("bab_subproblems", 0)), int(bab.stats.get("bab_leaves", 0)),
+                           {m: r.note for m, r in (("bab", bab), ("milp", milp)) if r.status == "unknown"})
     return _OUTCOMES[i]
 
 
@@ -427,7 +438,13 @@ def test_unknowns_are_rare_and_the_mix_is_not_vacuous():
     # the phase search itself decides most cases, and often splits
     assert len(searched) >= 0.5 * N_CASES and split >= 0.15 * N_CASES and leaves >= 0.1 * N_CASES, (len(searched), split, leaves)
     for m in ("bab", "milp"):
-        assert counts[m]["unknown"] <= 0.015 * N_CASES, (m, counts)
+        # "unknown" by timeout stays rare; a zero-margin optimum (a strict row at a threshold the network
+        # attains, or HiGHS' tolerance hiding a tiny violation) is "unknown" by policy (see milp.py) and
+        # counted apart. Measured 2026-12-08: 16 of 1,040 for relu-bab, 17 for the MILP, all zero-margin.
+        notes = [o.notes[m] or "" for o in outs if getattr(o, m) == "unknown"]
+        zero = sum("zero margin" in n for n in notes)
+        assert len(notes) - zero <= 0.015 * N_CASES, (m, counts, notes)
+        assert zero <= 0.04 * N_CASES, (m, counts, zero)
         assert counts[m]["proved"] >= 0.25 * N_CASES and counts[m]["falsified"] >= 0.25 * N_CASES, (m, counts)
     # both verdicts in every kind of case
     cases = [make_case(i) for i in range(N_CASES)]
