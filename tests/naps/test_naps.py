@@ -499,7 +499,8 @@ def test_cli_mine_table_verify(small, tmp_path, capsys):
     assert {v["eps"] for v in doc["verdicts"]} == {0.05, 0.1}
     code, out, err = run_cli(["naps", "verify", str(tmp_path / "net.npz"), nj, "--property", "non-ambiguity",
                               "--timeout", "3"], capsys)
-    assert code == 0, err and "non-ambiguity" in out
+    assert code == 0, err
+    assert "non-ambiguity" in out
 
 
 @pytest.mark.parametrize(
@@ -554,20 +555,28 @@ def test_mnist_mining_is_exact_and_table_is_consistent(mnist):
 
 @pytest.mark.shared_data
 def test_mnist_augmented_proof_and_counterexample(mnist, mnist_test_image):
+    """Both answers must be decided: an unknown verdict fails the test.
+
+    Measured (2,000 training images, niced on a 2-core machine beside a running
+    benchmark): the ε = 0.02 rows are proved by bounds in 0.01 s each; ε = 0.05
+    against 4 needs the MILP, 6-7 s (ε <= 0.042 is still bounds); the
+    counterexample is a training "3" the search starts from, 0.07 s. The
+    timeouts leave a margin of 4x or more for a slower, busier machine.
+    """
     net, X, y = mnist
     naps = mine_naps(net, X, y, 0.99, scale=1 / 255)
     x = mnist_test_image(1)  # a "2", classified 2
     c = int(np.argmax(net(x)))
     rows = nap_augmented_robustness(net, naps[c], x, 0.02, competitors=[0, 7], timeout=5)
-    rows.update(nap_augmented_robustness(net, naps[c], x, 0.05, competitors=[4], timeout=10))  # needs the MILP
+    rows.update(nap_augmented_robustness(net, naps[c], x, 0.05, competitors=[4], timeout=30))  # needs the MILP
+    assert {j: v.status for j, v in rows.items()} == {0: "proved", 7: "proved", 4: "proved"}
     for v in rows.values():
-        assert v.status in ("proved", "unknown")
-        if v.status == "proved":
-            assert cross_check(net, v, naps[c], n_random=16, n_steps=40).ok
+        assert cross_check(net, v, naps[c], n_random=16, n_steps=40).ok
     # NAP robustness of label 3 over [0, 1]^784 against 5: a training "3" classified 5 follows the NAP
     Xf = X.reshape(len(X), -1) / 255.0
     nap = naps[3]
     seeds = Xf[(y == 3) & nap.follows(net, Xf)]
-    v = nap_robustness(net, nap, competitors=[5], seeds=seeds[:64], engine=None)[5]
-    if v.status == "falsified":
-        check_counterexample(net, nap, v)
+    v = nap_robustness(net, nap, competitors=[5], seeds=seeds[:64], engine=None, timeout=30)[5]
+    assert v.status == "falsified", v.note
+    check_counterexample(net, nap, v)
+    assert cross_check(net, v, nap).ok
