@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import relucid as rl
+from independent import lp_max, lp_regions
 from nets import random_network
 from relucid import characterize as C
 from relucid.characterize import Characterization, class_property, convex_region, find_minimal, ua_box
@@ -301,15 +302,67 @@ def test_doctests(monkeypatch):
         assert res.failed == 0 and res.attempted > 0, mod.__name__
 
 
+def brute_greedy(net, x, c):
+    """The greedy of ``find_minimal``'s docstring with an exact oracle built without relucid.
+
+    Returns ``to_string`` of its answer with ``stop_early`` True and False.
+
+    The oracle enumerates the network's linear regions on DOMAIN with scipy LPs
+    (tests/independent.py) and takes, in each, the largest ``y_j - y_c`` (one LP
+    per rival class): a sub-pattern implies "class c wins" iff that maximum is
+    negative in every region whose activation bits agree with x's on the fixed neurons.
+    """
+    regions = lp_regions(net, DOMAIN.lo, DOMAIN.hi)
+    worst = np.array([max(lp_max(r["G"][j] - r["G"][c], r["A"], r["b"]) + r["g"][j] - r["g"][c]
+                          for j in range(net.output_dim) if j != c) for r in regions])
+    assert np.abs(worst).min() > 1e-6, "a region touches the class boundary: the brute-force answer would be fragile"
+    B = np.array([r["bits"] for r in regions])
+    h, x_bits = np.asarray(x, dtype=np.float64), []
+    for layer in net.layers[:-1]:
+        z = layer.weight @ h + layer.bias
+        x_bits.append(z > 0)
+        h = np.maximum(z, 0.0)
+    x_bits = np.concatenate(x_bits)
+
+    def implies(fixed):
+        f = sorted(fixed)
+        return bool(np.all(worst[np.all(B[:, f] == x_bits[f], axis=1)] < 0))
+
+    sizes = [layer.out_dim for layer in net.layers[:-1]]
+    starts = np.cumsum([0, *sizes])
+
+    def greedy(stop_early):
+        fixed = set(range(starts[-1]))
+        for k in reversed(range(len(sizes))):  # last hidden layer first: the whole layer, then neuron by neuron
+            layer = [n for n in range(starts[k], starts[k + 1]) if n in fixed]
+            if implies(fixed - set(layer)):
+                fixed -= set(layer)
+                continue
+            for n in layer:
+                if implies(fixed - {n}):
+                    fixed -= {n}
+            if stop_early and k > 0:
+                break
+        if not stop_early:  # minimal by the same oracle: freeing any fixed neuron breaks the implication
+            assert not any(implies(fixed - {n}) for n in fixed)
+        chars = "".join(("1" if x_bits[n] else "0") if n in fixed else "*" for n in range(starts[-1]))
+        return "|".join(chars[a:b] for a, b in zip(starts, starts[1:]))
+
+    return greedy(True), greedy(False)
+
+
 def test_stop_early_is_the_papers_greedy():
     """The paper's greedy stops at the first layer it cannot free whole, so earlier layers stay fixed."""
     net, x, prop = case(3, 1)
     start = rl.pattern(net, x)
     full = find_minimal(net, start, prop, domain=DOMAIN)
     early = find_minimal(net, start, prop, domain=DOMAIN, stop_early=True)
-    # layer 1 cannot be freed whole: the paper's greedy keeps all of layer 0, relucid's frees most of it
-    assert early.pattern.to_string(net) == "00111111|*****0" and not early.minimal
-    assert full.pattern.to_string(net) == "****1*1*|*****0" and full.minimal
+    # expected answers from the brute-force greedy (they read "00111111|*****0" and "****1*1*|*****0"):
+    # layer 1 cannot be freed whole, so the paper's greedy keeps all of layer 0; relucid's frees most of it
+    want_early, want_full = brute_greedy(net, x, prop.c)
+    assert early.pattern.to_string(net) == want_early and not early.minimal
+    assert full.pattern.to_string(net) == want_full and full.minimal
+    assert {n for n in start.fixed if n[0] == 0} <= early.pattern.fixed
     assert full.pattern <= early.pattern
     ch = convex_region(net, x, prop, "relaxed", 0.5, domain=DOMAIN, stop_early=True)
     assert {n for n in start.fixed if n[0] == 0} <= ch.pattern.fixed and not ch.minimisation.minimal

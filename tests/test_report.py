@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import relucid as rl
+from independent import pieces_1d, regioncam_faces
 from relucid.cli import main
 from relucid.report import build_report, load_subject
 from relucid.report.html import CHECK_ID, render_page
@@ -91,14 +92,28 @@ def test_tour_results_come_with_their_checks(tour_run):
     """The numbers each section reports, and the re-checks the run made of them."""
     _, payload, _, _ = tour_run
     summary = {s["key"]: s["summary"] for s in payload["sections"]}
-    assert summary["regions"].startswith("311 linear regions")          # the moons network over its domain
     assert "2 of 2 polytopes re-checked" in summary["explain"]
     assert "agrees with forward passes on 4000/4000" in summary["preimage"]
     assert "agrees with the forward order on 4000/4000" in summary["preimage-layers"]
-    assert "18 pieces" in summary["pieces"]
+    wave, lo, hi = _example("wave")
+    assert summary["pieces"].startswith(f"{len(pieces_1d(wave, lo[0], hi[0]))} pieces")  # walked here, from the weights
     assert "query 2: empty (proof)" in summary["contraction"]
     assert re.search(r"proved for ε = [\d.]+; counterexample at ε = [\d.]+ \(confirmed\)", summary["verify"])
     assert "re-checks all agree" in summary["naps"]
+
+
+def test_tour_region_count_equals_regioncams(tour_run):
+    """The moons network over its domain: the count of the tour's region map against regioncam's."""
+    _, payload, _, _ = tour_run
+    summary = {s["key"]: s["summary"] for s in payload["sections"]}
+    assert summary["regions"].startswith(f"{regioncam_faces(*_example('moons'))} linear regions")
+
+
+def _example(name: str):
+    """A shipped example's network and the domain its data file names: (net, lo, hi)."""
+    with np.load(EXAMPLES / f"{name}_data.npz", allow_pickle=False) as z:
+        lo, hi = z["lo"], z["hi"]
+    return rl.load(EXAMPLES / f"{name}_net.npz"), lo, hi
 
 
 def test_tour_page_is_self_contained(tour_run):
@@ -197,7 +212,9 @@ def test_report_on_a_3_input_network_without_labels_or_domain(tmp_path):
 def test_report_on_a_1_input_regression(tmp_path):
     rep = build_report("example:wave", EXAMPLES / "wave_data.npz", strict=True)
     status = {s.key: s for s in rep.sections}
-    assert status["pieces"].status == "done" and status["pieces"].summary.startswith("18 pieces")
+    net, lo, hi = _example("wave")
+    assert status["pieces"].status == "done"
+    assert status["pieces"].summary.startswith(f"{len(pieces_1d(net, lo[0], hi[0]))} pieces")
     for key in ("explain", "characterize", "naps", "verify"):
         assert status[key].status == "skipped" and "needs a classifier" in status[key].reason
     assert status["regions"].status == "skipped"
