@@ -135,9 +135,9 @@ def test_fig5_samples_lie_in_the_preimages_of_their_intervals_paper_order():
         assert pre.contains(hit[:, None], tol=1e-7).all(), f"interval [{k - 1}, {k}]"
 
 
-@pytest.mark.xfail(strict=True, reason="relucid bug: rl.preimage's LP-mode split (preimage/forward.py, _split) prunes "
-                   "both sides of a neuron whose pre-activation is identically 0 on a piece, losing the piece "
-                   "(here x in [-2.87, -0.10], where N = 0.33); preimage_layers finds it")
+# Regression: rl.preimage's LP-mode split (preimage/forward.py, _split) used to prune both sides of a
+# neuron whose pre-activation is identically 0 on a piece, losing the piece (here x in [-2.87, -0.10],
+# where N = 0.33); fixed 2026-12-08.
 def test_fig5_samples_lie_in_the_preimages_of_their_intervals_default_search():
     xs, ys = _fig5_samples()
     assert PARABOLA(np.array([[-1.5]]))[0, 0] == pytest.approx(0.33)  # inside [0, 1]

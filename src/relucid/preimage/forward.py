@@ -298,6 +298,14 @@ class ForwardSearch:
                 self.stats.pruned += 1
                 continue
             out.append(self._side(A, b, point[None, :], phase, i, gi, ci, on) + (None,))
+        if not out:
+            # Neither side has a point beyond SLIVER_TOL of the hyperplane: the (non-empty) piece lies in
+            # it -- the pre-activation is 0 on the whole piece (e.g. every neuron feeding it is off), so
+            # either phase gives the same output. Keep the piece, "off", without a new row: dropping it
+            # lost whole intervals of a preimage (the preimage paper's parabola network, Fig. 5).
+            phase = phase.copy()
+            phase[i] = OFF
+            out.append((A, b, W[:_MAX_WITNESSES], phase, None))
         return out
 
     def _side(self, A, b, W, phase, i, gi, ci, on: bool):
