@@ -88,18 +88,18 @@ class Shared:
     def milps(self, rows, budget) -> list:
         """``[(status, x, method, note)]`` for the given row indices (after :meth:`bounds`).
 
-        The complete search of :func:`~relucid.verify.stages.phase_search_stage`'s
+        The complete search of :func:`~relucid.verify.stages.complete_search`'s
         choice: the MILP (bounds tightened once for all rows) when few free
         neurons are unstable, else branch and bound over ReLU phases, which
         starts from the NAP's phases as fixed.
         """
-        from ..verify.stages import MILP_MAX_UNSTABLE, free_unstable, milp_stage, phase_search_stage, tighten_stage
+        from ..verify.stages import complete_search, milp_stage, phase_search_stage, tighten_stage
 
         q = self.q
         t0 = time.monotonic()
         deadline = np.inf if budget is None else t0 + float(budget)
         q.deadline = deadline
-        use_milp = free_unstable(q, self.layers) <= MILP_MAX_UNSTABLE
+        use_milp = complete_search(q, self.layers) == "milp"
         layers = tighten_stage(q, self.layers) if use_milp else self.layers
         out = []
         for i, k in enumerate(rows):
@@ -114,7 +114,7 @@ class Shared:
                 status, x, note = milp_stage(q, layers, active)
                 name = "milp"
             else:
-                status, x, note, name = phase_search_stage(q, layers, active, method="relu-bab")
+                status, x, note, name = phase_search_stage(q, layers, active)
             out.append((status, x, name, note))
         self.elapsed += time.monotonic() - t0
         return out

@@ -57,7 +57,7 @@ from .input_split import input_split_search
 from .properties import Conjunction, Property
 from .query import Query, StrictPolyhedron, input_pieces
 from .result import Result
-from .stages import MILP_MAX_UNSTABLE, bound_stage, free_unstable, milp_stage, phase_search_stage, tighten_stage
+from .stages import bound_stage, complete_search, milp_stage, phase_search_stage, tighten_stage
 
 __all__ = ["verify"]
 
@@ -219,8 +219,7 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
         name = "input-split"
     else:
         layers = first.layers
-        name = method if method in ("milp", "relu-bab") else (
-            "milp" if free_unstable(q, layers) <= MILP_MAX_UNSTABLE else "relu-bab")
+        name = complete_search(q, layers, method)
         if name == "milp":
             layers = tighten_stage(q, layers)
             x = lp_guided_attack(q, layers, active) if attack_first else None
@@ -237,7 +236,7 @@ def _verify_piece(net, piece, disjuncts, phases, deadline, method, attack_first,
                 x = lp_guided_attack(replace(q, deadline=share.at), layers, active)
             if x is not None:
                 return _falsified(q, x, "lp-attack")
-            status, x, note, name = phase_search_stage(q, layers, active, method="relu-bab", device=device)
+            status, x, note, name = phase_search_stage(q, layers, active, device=device)
     if status == "unknown" and note != "timeout" and not q.expired():
         # The complete search stopped without a verdict (a candidate that did
         # not survive the exact check): spend the time left on the searches

@@ -9,9 +9,11 @@ a verification question over a box and a partial pattern (NAP queries, issue 16)
   :data:`TIGHTEN_MAX_SECONDS` without a deadline);
 * :func:`milp_stage` — the MILP for the open disjuncts
   (:func:`relucid.verify.milp.milp_search`);
-* :func:`phase_search_stage` — the complete search for many inputs: the MILP
-  for few unstable neurons, else branch and bound over ReLU phases
-  (:func:`relucid.verify.relu_bab.relu_bab_search`);
+* :func:`complete_search` — which complete search a query gets: the MILP for
+  few free unstable neurons, else :func:`phase_search_stage`;
+* :func:`phase_search_stage` — branch and bound over ReLU phases
+  (:func:`relucid.verify.relu_bab.relu_bab_search`), the MILP beside it in a
+  forked child where a second core is free;
 * counterexamples are confirmed by :meth:`~relucid.verify.query.Query.check_points`
   only (:func:`is_counterexample` for one point).
 """
@@ -32,7 +34,7 @@ from .query import Query
 from .tighten import tighten_bounds
 
 __all__ = ["BoundStage", "MILP_MAX_UNSTABLE", "TIGHTEN_MAX_SECONDS", "TIGHTEN_SHARE", "bound_stage",
-           "free_unstable", "is_counterexample", "milp_stage", "phase_search_stage", "tighten_stage"]
+           "complete_search", "free_unstable", "is_counterexample", "milp_stage", "phase_search_stage", "tighten_stage"]
 
 #: LP bound tightening before the MILPs may use this share of the time left.
 TIGHTEN_SHARE = 0.4
@@ -101,6 +103,15 @@ def free_unstable(q: Query, layers: list) -> int:
     return n
 
 
+def complete_search(q: Query, layers: list, method: str = "auto") -> str:
+    """The complete search a query gets: ``method`` when it names one ("milp" or "relu-bab"), else the
+    MILP when at most :data:`MILP_MAX_UNSTABLE` free neurons are unstable under ``layers``' bounds, else
+    branch and bound over ReLU phases. The one place this choice is made (verify, NAP queries)."""
+    if method in ("milp", "relu-bab"):
+        return method
+    return "milp" if free_unstable(q, layers) <= MILP_MAX_UNSTABLE else "relu-bab"
+
+
 def parallel_allowed(q: Query) -> bool:
     """Whether the MILP may run beside the phase search in a forked child (see :func:`phase_search_stage`)."""
     if os.environ.get("RELUCID_PARALLEL_MILP", "1") == "0" or not hasattr(os, "fork"):
@@ -110,18 +121,12 @@ def parallel_allowed(q: Query) -> bool:
     return q.remaining() >= PARALLEL_MIN_SECONDS
 
 
-def phase_search_stage(q: Query, layers: list, open_: np.ndarray, *, method: str = "auto", device=None,
-                       parallel: bool | None = None):
-    """``(status, x, note, name)``: the complete search for many inputs over the open disjuncts.
+def phase_search_stage(q: Query, layers: list, open_: np.ndarray, *, device=None, parallel: bool | None = None):
+    """``(status, x, note, name)``: branch and bound over ReLU phases (α/β-CROWN bounds, MILP leaves;
+    :mod:`.relu_bab`) over the open disjuncts; :func:`complete_search` says when a query gets it.
 
-    ``method``: "milp" (LP-tightened bounds, then one MILP per disjunct),
-    "relu-bab" (branch and bound over ReLU phases with α/β-CROWN bounds and
-    MILP leaves), or "auto": the MILP when at most :data:`MILP_MAX_UNSTABLE`
-    free neurons are unstable, else branch and bound.
-
-    ``parallel`` (default: :func:`parallel_allowed`): with branch and bound,
-    the MILP (tightened bounds, then HiGHS) runs beside it in a forked child on
-    the second core, on the same deadline; the first decided answer wins
+    ``parallel`` (default: :func:`parallel_allowed`): the MILP (tightened bounds, then HiGHS) runs
+    beside it in a forked child on the second core, on the same deadline; the first decided answer wins
     (a counterexample from the child is re-checked here by
     :meth:`~.query.Query.check_points` before it counts) and the other
     member is stopped. On mnistfc 256x2 the MILP decides queries the phase
@@ -129,23 +134,17 @@ def phase_search_stage(q: Query, layers: list, open_: np.ndarray, *, method: str
     """
     if parallel is None:
         parallel = parallel_allowed(q)
-    if method == "auto":
-        method = "milp" if free_unstable(q, layers) <= MILP_MAX_UNSTABLE else "relu-bab"
-    if method == "relu-bab":
-        member = _milp_member(q, layers, open_) if parallel else None
-        try:
-            status, x, note = relu_bab_search(q, open_, device=device,
-                                              poll=None if member is None else member.answer)
-        finally:
-            if member is not None:
-                member.cancel()
-        name = "relu-bab"
-        if member is not None and member.decided:
-            name = "relu-bab|milp"
-            q.count("portfolio_milp_decided")
-        return status, x, note, name
-    status, x, note = milp_search(q, tighten_stage(q, layers), open_)
-    return status, x, note, "milp"
+    member = _milp_member(q, layers, open_) if parallel else None
+    try:
+        status, x, note = relu_bab_search(q, open_, device=device, poll=None if member is None else member.answer)
+    finally:
+        if member is not None:
+            member.cancel()
+    name = "relu-bab"
+    if member is not None and member.decided:
+        name = "relu-bab|milp"
+        q.count("portfolio_milp_decided")
+    return status, x, note, name
 
 
 #: The MILP runs beside the phase search only for queries with at least this many seconds left
