@@ -468,7 +468,10 @@ def parabola_section(summary: list, search_timeout: float) -> tuple[list[str], d
              "ground truth ±[√(20(k-1)), √(20k)] is shown beside.", "",
              *table(["output interval", "relucid `rl.preimage`: N⁻¹ (2 decimals)", "`rl.preimage_layers` (paper's order)",
                     "ground truth f⁻¹", "samples inside"], f5_rows), "",
-             *([] if not missed else [
+             *(["Reproducing this figure found a relucid bug, fixed on 2026-12-08: `rl.preimage` without a domain "
+                "lost the piece on which every first-layer neuron is off (a layer-2 pre-activation identically 0 there; "
+                "both of its sides were pruned as slivers), i.e. x ∈ [-2.87, -0.10] of N⁻¹([0, 1]). The table above is "
+                "after the fix.", ""] if not missed else [
                  f"**relucid bug found here.** For the output interval(s) {missed_text}, "
                  "`rl.preimage` (relucid's default input-side search, LP mode because there is no domain) misses the "
                  "interval on which every first-layer neuron is off: there the third neuron of layer 2 has the "
