@@ -103,3 +103,28 @@ def test_under_and_limits_warn():
         warnings.simplefilter("error")
         under = rl.preimage(net, Y, domain=dom, method="under", max_pieces=3)
     assert under.kind == "under" and len(under) == 3
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), n_in=st.integers(1, 2), depth=st.integers(2, 3))
+def test_pieces_where_a_pre_activation_is_identically_zero_are_kept(seed, n_in, depth):
+    """Without a domain (LP mode), a piece on which a neuron's pre-activation is identically 0 (all its
+    inputs off, bias 0; or a zero row) has no point strictly on either side of the neuron's hyperplane:
+    it must be kept, not pruned (the preimage paper's parabola lost x in [-2.87, -0.10] that way)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, layer in enumerate(random_network(rng, n_in, [int(rng.integers(2, 5)) for _ in range(depth)], 1).layers):
+        W, b = np.array(layer.weight), np.array(layer.bias)
+        if 0 < k < depth:  # zero biases after the first layer, some zero rows
+            b[rng.random(b.shape) < 0.7] = 0.0
+            W[rng.random(b.shape) < 0.2] = 0.0
+        layers.append(rl.Dense(W, b, layer.activation))
+    net = rl.Network(layers)
+    X = rng.uniform(-6, 6, size=(20_000, n_in))
+    y = net(X)[:, 0]
+    lo, hi = np.quantile(y, [0.0, 0.6])
+    pre = rl.preimage(net, f"{lo} <= y0 <= {hi}")
+    assert pre.stats.complete
+    inside = (y >= lo + 1e-6) & (y <= hi - 1e-6)
+    missed = inside & ~pre.contains(X, tol=1e-7)
+    assert not missed.any(), f"{missed.sum()} inputs with N(x) in Y outside the preimage, e.g. x={X[missed][0]}"
