@@ -89,8 +89,8 @@ def test_batchnorm2d_between_convs():
 
 
 def test_unsupported_module_is_named_with_position():
-    module = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
-    with pytest.raises(rl.UnsupportedOperatorError, match=r"MaxPool2d at position 2 \('2'\).*relucid converts"):
+    module = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AdaptiveMaxPool2d(2), nn.Flatten())
+    with pytest.raises(rl.UnsupportedOperatorError, match=r"AdaptiveMaxPool2d at position 2 \('2'\).*relucid converts"):
         rl.from_torch(module, input_shape=(1, 6, 6))
 
 

@@ -16,6 +16,9 @@ activation the pair becomes one :class:`~relucid.network.Dense` layer
 Until the first product with a weight matrix, ``lin`` is kept as a diagonal
 (the identity, scaled by normalisation constants), so a large input (e.g.
 3x64x64 before a Flatten and a Gemm) never materialises an n x n identity.
+Permutations, padding and pooling of a diagonal or sparse map keep it sparse
+(a ``scipy.sparse`` matrix), so e.g. a Transpose, an AveragePool and a Flatten
+after an activation cost O(entries) until the next Gemm or Conv.
 
 Everything is float64, so the dense maps are exact up to float64 rounding.
 """
@@ -27,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sps
 
 from ..errors import ShapeError, UnsupportedOperatorError
 
@@ -41,8 +45,8 @@ def check_size(n: int, shape: tuple[int, ...], *, limit: int, what: str) -> None
     if entries > limit:
         raise UnsupportedOperatorError(
             f"{what} would need a dense matrix of {n} x {entries // max(n, 1)} = {entries:,} entries, "
-            f"above the limit of {limit:,}; relucid converts convolutions exactly to dense layers only "
-            f"for small inputs (raise max_dense_entries=... if you have the memory)"
+            f"above the limit of {limit:,}; relucid converts convolutions and pooling exactly to dense layers "
+            f"only for small inputs (raise max_dense_entries=... if you have the memory)"
         )
 
 
@@ -50,11 +54,12 @@ def check_size(n: int, shape: tuple[int, ...], *, limit: int, what: str) -> None
 class Affine:
     """A tensor of shape ``S`` that is an affine function of an ``n``-vector.
 
-    The linear part is held either explicitly (``lin``) or, lazily, as a
-    diagonal (``scale``): at the start of a segment the map is the identity,
-    and the elementwise scalings and reshapes that usually follow (input
-    normalisation, Flatten) keep it diagonal, so a large input costs O(n)
-    until the first product with a weight matrix.
+    The linear part is held explicitly (``lin``), lazily as a diagonal
+    (``scale``) or as a sparse matrix (``sparse``): at the start of a segment
+    the map is the identity, and the elementwise scalings and reshapes that
+    usually follow (input normalisation, Flatten) keep it diagonal, so a large
+    input costs O(n) until the first product with a weight matrix; index maps
+    (Transpose, Pad, pooling windows) turn a diagonal into a sparse matrix.
 
     Parameters
     ----------
@@ -66,12 +71,15 @@ class Affine:
         Instead of ``lin``: the map is ``x -> scale * x.reshape(S)`` (+ const).
     limit : int
         Largest dense matrix (entries) an operation may create (see :data:`MAX_DENSE_ENTRIES`).
+    sparse : scipy.sparse CSR array of shape (n, prod(S)), optional
+        Instead of ``lin``: the linear part, flattened, as a sparse matrix.
     """
 
     const: np.ndarray
     lin: np.ndarray | None = None
     scale: np.ndarray | None = None
     limit: int = MAX_DENSE_ENTRIES
+    sparse: sps.csr_array | None = None
 
     @classmethod
     def identity(cls, shape: tuple[int, ...], *, limit: int = MAX_DENSE_ENTRIES) -> Affine:
@@ -80,7 +88,9 @@ class Affine:
 
     @property
     def n(self) -> int:
-        return int(self.scale.size if self.lin is None else self.lin.shape[0])
+        if self.lin is not None:
+            return int(self.lin.shape[0])
+        return int(self.sparse.shape[0] if self.sparse is not None else self.scale.size)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -88,16 +98,24 @@ class Affine:
 
     @property
     def is_diagonal(self) -> bool:
-        return self.lin is None
+        return self.lin is None and self.sparse is None
 
-    def _new(self, const, *, lin=None, scale=None) -> Affine:
-        return Affine(np.asarray(const, dtype=np.float64), lin, scale, self.limit)
+    def _new(self, const, *, lin=None, scale=None, sparse=None) -> Affine:
+        return Affine(np.asarray(const, dtype=np.float64), lin, scale, self.limit, sparse)
+
+    def _rows(self) -> sps.csr_array:
+        """The linear part of a diagonal or sparse map as a CSR matrix (n, prod(S))."""
+        if self.sparse is not None:
+            return self.sparse
+        return sps.diags_array(self.scale.reshape(-1), format="csr")
 
     def dense_lin(self, *, what: str = "the input") -> np.ndarray:
-        """The linear part as an explicit array (n, *S), built from the diagonal if need be."""
+        """The linear part as an explicit array (n, *S), built from the diagonal or sparse form if need be."""
         if self.lin is not None:
             return self.lin
         check_size(self.n, self.shape, limit=self.limit, what=f"{what} of shape {self.shape}")
+        if self.sparse is not None:
+            return self.sparse.toarray().reshape((self.n, *self.shape))
         return (np.diag(self.scale.reshape(-1))).reshape((self.n, *self.shape))
 
     def _lifted(self, rank: int) -> np.ndarray:
@@ -110,8 +128,11 @@ class Affine:
         """Whether the map is exactly ``x -> x`` (flattened)."""
         if self.const.any():
             return False
-        if self.lin is None:
+        if self.is_diagonal:
             return bool(np.all(self.scale == 1))
+        if self.sparse is not None:
+            S = self.sparse
+            return S.shape[0] == S.shape[1] and (S - sps.eye_array(S.shape[0], format="csr")).count_nonzero() == 0
         W = self.lin.reshape(self.n, -1)
         return W.shape[0] == W.shape[1] and np.array_equal(W, np.eye(W.shape[0]))
 
@@ -122,36 +143,72 @@ class Affine:
     def map_linear(self, fn, out_shape: tuple[int, ...], *, what: str) -> np.ndarray:
         """``fn`` (linear, on batches (B, *S) -> (B, *out_shape)) applied to every basis slice.
 
-        From a diagonal, the basis is pushed through in chunks, so the input
-        identity is never built whole.
+        From a diagonal or sparse map, the basis is pushed through in chunks,
+        so the input identity is never built whole.
         """
         check_size(self.n, out_shape, limit=self.limit, what=what)
         if self.lin is not None:
             return fn(self.lin)
-        d = self.scale.reshape(-1)
+        rows = self._rows()
         per_row = int(np.prod(self.shape, dtype=np.int64)) + int(np.prod(out_shape, dtype=np.int64))
         step = max(1, 4_000_000 // max(per_row, 1))
         chunks = []
         for a in range(0, self.n, step):
-            rows = np.arange(a, min(a + step, self.n))
-            E = np.zeros((len(rows), self.n))
-            E[np.arange(len(rows)), rows] = d[rows]
-            chunks.append(fn(E.reshape((len(rows), *self.shape))))
+            E = rows[a:min(a + step, self.n)].toarray()
+            chunks.append(fn(E.reshape((len(E), *self.shape))))
         return np.concatenate(chunks).reshape((self.n, *out_shape))
+
+    def linear_map(self, P, out_shape: tuple[int, ...], *, what: str = "an index map") -> Affine:
+        """``(P @ T.ravel()).reshape(out_shape)`` for a sparse matrix ``P`` of shape (prod(out_shape), prod(S)).
+
+        Used for operators that read a few entries each (Pad, Transpose-like
+        gathers, pooling windows). A diagonal or sparse map stays sparse; a
+        dense one is multiplied out (refused above the size limit).
+        """
+        out_shape = tuple(int(d) for d in out_shape)
+        P = sps.csr_array(P)
+        if P.shape != (math.prod(out_shape), self.const.size):
+            raise ShapeError(f"{what}: a map of shape {P.shape} does not take {self.shape} to {out_shape}")
+        const = (P @ self.const.reshape(-1)).reshape(out_shape)
+        if self.lin is None:
+            return self._new(const, sparse=sps.csr_array(self._rows() @ P.T))
+        check_size(self.n, out_shape, limit=self.limit, what=what)
+        lin = np.asarray(P @ self.lin.reshape(self.n, -1).T).T
+        return self._new(const, lin=lin.reshape((self.n, *out_shape)))
+
+    def nonnegative_entries(self, *, input_nonnegative: bool) -> np.ndarray:
+        """Which entries (flattened) are ``>= 0`` for every input ``>= 0``: a constant and coefficients ``>= 0``.
+
+        All False when the input's sign is not known (``input_nonnegative=False``).
+        """
+        if not input_nonnegative:
+            return np.zeros(self.const.size, dtype=bool)
+        if self.is_diagonal:
+            coef = self.scale.reshape(-1) >= 0
+        elif self.sparse is not None:
+            coef = np.asarray((self.sparse < 0).sum(axis=0)).reshape(-1) == 0
+        else:
+            coef = np.all(self.lin.reshape(self.n, -1) >= 0, axis=0)
+        return coef & (self.const.reshape(-1) >= 0)
 
     # -- shape-only operators -------------------------------------------------
     def reshape(self, shape) -> Affine:
         shape = tuple(int(d) for d in shape)
         if int(np.prod(shape, dtype=np.int64)) != self.const.size:
             raise ShapeError(f"cannot reshape a tensor of shape {self.shape} ({self.const.size} entries) to {shape}")
-        if self.lin is None:
+        if self.is_diagonal:
             return self._new(self.const.reshape(shape), scale=self.scale.reshape(shape))
+        if self.sparse is not None:
+            return self._new(self.const.reshape(shape), sparse=self.sparse)
         return self._new(self.const.reshape(shape), lin=self.lin.reshape((self.n, *shape)))
 
     def transpose(self, perm) -> Affine:
         perm = [int(p) for p in perm]
         if sorted(perm) != list(range(self.const.ndim)):
             raise ShapeError(f"perm {perm} is not a permutation of the {self.const.ndim} axes of shape {self.shape}")
+        if self.lin is None:  # a permutation of the columns keeps the map sparse
+            cols = np.arange(self.const.size).reshape(self.shape).transpose(perm).reshape(-1)
+            return self._new(self.const.transpose(perm), sparse=sps.csr_array(self._rows()[:, cols]))
         lin = self.dense_lin().transpose([0] + [p + 1 for p in perm])
         return self._new(self.const.transpose(perm), lin=lin)
 
@@ -160,7 +217,7 @@ class Affine:
         """``T + c`` with numpy broadcasting."""
         out = _broadcast(self.shape, c.shape)
         if out == self.shape:
-            return self._new(self.const + c, lin=self.lin, scale=self.scale)
+            return self._new(self.const + c, lin=self.lin, scale=self.scale, sparse=self.sparse)
         check_size(self.n, out, limit=self.limit, what="broadcasting an addition")
         lin = np.broadcast_to(self._lifted(len(out)), (self.n, *out))
         return self._new(self.const + c, lin=lin)
@@ -168,14 +225,19 @@ class Affine:
     def mul(self, c: np.ndarray) -> Affine:
         """``T * c`` with numpy broadcasting."""
         out = _broadcast(self.shape, c.shape)
-        if out == self.shape and self.lin is None:
+        if out == self.shape and self.is_diagonal:
             return self._new(self.const * c, scale=self.scale * c)
+        if out == self.shape and self.sparse is not None:
+            factor = np.broadcast_to(c, out).reshape(1, -1)
+            return self._new(self.const * c, sparse=sps.csr_array(self.sparse.multiply(factor)))
         check_size(self.n, out, limit=self.limit, what="broadcasting a multiplication")
         return self._new(self.const * c, lin=self._lifted(len(out)) * c)
 
     def neg(self) -> Affine:
-        if self.lin is None:
+        if self.is_diagonal:
             return self._new(-self.const, scale=-self.scale)
+        if self.sparse is not None:
+            return self._new(-self.const, sparse=-self.sparse)
         return self._new(-self.const, lin=-self.lin)
 
     # -- products ------------------------------------------------------------
@@ -184,10 +246,13 @@ class Affine:
         const = _matmul(self.const, B)
         check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
         S = self.shape
-        if self.lin is None and B.ndim <= 2 and S and int(np.prod(S[:-1], dtype=np.int64)) == 1:
+        row_vector = B.ndim <= 2 and S and int(np.prod(S[:-1], dtype=np.int64)) == 1
+        if self.is_diagonal and row_vector:
             # Row-vector input (the usual (1, k) @ (k, p)): row i of the result is scale[i] * B[i].
             d = self.scale.reshape(-1)
             lin = d[:, None] * B if B.ndim == 2 else d * B
+        elif self.sparse is not None and row_vector:
+            lin = np.asarray(self.sparse @ B)
         elif self.const.ndim == 1:
             lin = self.dense_lin() @ B if B.ndim <= 2 else np.einsum("nk,...kp->n...p", self.dense_lin(), B)
         else:
@@ -198,8 +263,10 @@ class Affine:
         """``A @ T`` (numpy/ONNX MatMul semantics, ``A`` constant)."""
         const = _matmul(A, self.const)
         check_size(self.n, const.shape, limit=self.limit, what="a matrix product")
-        if self.lin is None and self.const.ndim == 1 and A.ndim == 2:
+        if self.is_diagonal and self.const.ndim == 1 and A.ndim == 2:
             lin = (A * self.scale).T  # column i of A, times scale[i]
+        elif self.sparse is not None and self.const.ndim == 1 and A.ndim == 2:
+            lin = np.asarray(self.sparse @ A.T)
         elif self.const.ndim == 1:
             lin = self.dense_lin() @ A if A.ndim == 1 else np.einsum("...mk,nk->n...m", A, self.dense_lin())
         else:
@@ -322,8 +389,10 @@ class SegmentBuilder:
         self._affine_since_activation = False
 
     def fold(self, pending: Affine, name: str, *, shape_only: bool = False) -> None:
+        """Make ``pending`` the current map; ``name`` (the operator's; "" for none) labels the next layer."""
         self.pending = pending
-        self._names.append(name)
+        if name:
+            self._names.append(name)
         self._affine_since_activation |= not shape_only
 
     def activate(self, activation: str, alpha: float | None, name: str) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from onnx import helper
 
 from ..errors import InvalidValueError, ShapeError, UnsupportedOperatorError
+from . import _pooling as pooling
 from ._affine import Affine
 from ._onnx_tensors import tensor_to_array
 
@@ -169,36 +170,128 @@ def _conv(ctx, x: Affine, pos: int) -> Affine:
     if k < 1:
         raise ShapeError(f"Conv weight must have shape (M, C/group, *kernel); got {W.shape}")
     bias = ctx.const(2, ndim=1) if ctx.has_input(2) else None
-    strides = list(ctx.attr("strides", [1] * k))
-    dilations = list(ctx.attr("dilations", [1] * k))
-    pads = list(ctx.attr("pads", [0] * 2 * k))
-    auto_pad = ctx.attr("auto_pad", "NOTSET")
-    group = int(ctx.attr("group", 1))
-    for name, values, size, least in (("strides", strides, k, 1), ("dilations", dilations, k, 1),
-                                      ("pads", pads, 2 * k, 0), ("group", [group], 1, 1)):
-        if len(values) != size or any(int(v) < least for v in values):
-            count = "an integer" if size == 1 else f"{size} integers"
-            raise ShapeError(f"Conv {name} must be {count} >= {least} for a weight of shape {W.shape}; "
-                             f"got {list(values)}")
+    for_weight = f"for a weight of shape {W.shape}"
+    strides = _int_attr(ctx, "strides", [1] * k, least=1, context=for_weight)
+    dilations = _int_attr(ctx, "dilations", [1] * k, least=1, context=for_weight)
+    pads = _int_attr(ctx, "pads", [0] * 2 * k, least=0, context=for_weight)
+    group = _int_attr(ctx, "group", [1], least=1, context=for_weight)[0]
     kernel = ctx.attr("kernel_shape", None)
     if kernel is not None and tuple(kernel) != W.shape[2:]:
         raise ShapeError(f"Conv kernel_shape {tuple(kernel)} disagrees with its weight of shape {W.shape}")
-    if auto_pad == "VALID":
-        pads = [0] * 2 * k
-    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        if x.const.ndim != k + 2:
-            raise ShapeError(f"Conv with weight {W.shape} needs an input of rank {k + 2}; got shape {x.shape}")
-        pads = [0] * 2 * k
-        for i in range(k):
-            size = x.shape[2 + i]
-            eff = (W.shape[2 + i] - 1) * dilations[i] + 1
-            total = max(0, (-(-size // strides[i]) - 1) * strides[i] + eff - size)
-            small, big = total // 2, total - total // 2
-            pads[i], pads[k + i] = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
-    elif auto_pad != "NOTSET":
-        raise UnsupportedOperatorError(f"Conv auto_pad={auto_pad!r} is not supported")
+    if ctx.attr("auto_pad", "NOTSET") != "NOTSET" and x.const.ndim != k + 2:
+        raise ShapeError(f"Conv with weight {W.shape} needs an input of rank {k + 2}; got shape {x.shape}")
+    eff = [(W.shape[2 + i] - 1) * dilations[i] + 1 for i in range(k)]
+    pads = _auto_pads(ctx, x.shape[-k:], eff, strides, pads)
     return x.conv(W, bias, strides=strides, pads=pads, dilations=dilations, group=group,
                   what=f"Conv on an input of shape {x.shape}")
+
+
+def _int_attr(ctx, name: str, default: list[int], *, least: int, context: str) -> list[int]:
+    """An integer-list attribute of ``len(default)`` entries, each ``>= least``."""
+    values = ctx.attr(name, default)
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    size = len(default)
+    if len(values) != size or any(int(v) < least for v in values):
+        count = "an integer" if size == 1 else f"{size} integers"
+        raise ShapeError(f"{ctx.op} {name} must be {count} >= {least} {context}; got {values}")
+    return [int(v) for v in values]
+
+
+def _auto_pads(ctx, spatial, kernel, strides, pads) -> list[int]:
+    """The pads ``auto_pad`` asks for (``kernel``: the dilated kernel extent), or ``pads`` when it is NOTSET."""
+    auto_pad = ctx.attr("auto_pad", "NOTSET")
+    if auto_pad == "NOTSET":
+        return pads
+    if auto_pad not in ("VALID", "SAME_UPPER", "SAME_LOWER"):
+        raise UnsupportedOperatorError(
+            f"{ctx.op} auto_pad={auto_pad!r} is not supported (NOTSET, VALID, SAME_UPPER, SAME_LOWER are)"
+        )
+    if any(pads):
+        raise UnsupportedOperatorError(
+            f"{ctx.op} has both auto_pad={auto_pad!r} and explicit pads {pads}; ONNX allows one or the other"
+        )
+    if auto_pad == "VALID":
+        return [0] * len(pads)
+    return pooling.same_pads(spatial, kernel, strides, upper=auto_pad == "SAME_UPPER")
+
+
+def _pool_geometry(ctx, x: Affine, kernel=None) -> tuple[list[int], list[int], list[int]]:
+    """``(kernel, strides, pads)`` of a pooling node on ``x`` of shape (N, C, *spatial); refuses what relucid
+    does not convert (dilations, ceil_mode where it adds a window, pads as large as the kernel)."""
+    if kernel is None:
+        kernel = ctx.attr("kernel_shape", None)
+        if not kernel:
+            raise ShapeError(f"{ctx.op} needs the attribute kernel_shape")
+    k = len(kernel)
+    if x.const.ndim != k + 2:
+        raise ShapeError(f"{ctx.op} with a {k}-D kernel {tuple(kernel)} expects an input of shape (N, C, {k} "
+                         f"spatial axes); got {x.shape}")
+    for_input = f"for an input of shape {x.shape}"
+    kernel = _int_attr(ctx, "kernel_shape", list(kernel), least=1, context=for_input)
+    strides = _int_attr(ctx, "strides", [1] * k, least=1, context=for_input)
+    pads = _int_attr(ctx, "pads", [0] * 2 * k, least=0, context=for_input)
+    dilations = _int_attr(ctx, "dilations", [1] * k, least=1, context=for_input)
+    spatial = x.shape[2:]
+    pads = _auto_pads(ctx, spatial, kernel, strides, pads)
+    pooling.check_pool_modes(dilations=dilations, ceil_mode=bool(ctx.attr("ceil_mode", 0)), spatial=spatial,
+                             kernel=kernel, strides=strides, pads=pads, op=ctx.op)
+    return kernel, strides, pads
+
+
+def _global_kernel(ctx, x: Affine) -> list[int]:
+    if x.const.ndim < 3:
+        raise ShapeError(f"{ctx.op} expects an input of shape (N, C, *spatial); got {x.shape}")
+    return list(x.shape[2:])
+
+
+def _average_pool(ctx, x: Affine, pos: int, *, kernel=None) -> Affine:
+    kernel, strides, pads = _pool_geometry(ctx, x, kernel)
+    windows = pooling.window_indices(x.shape, kernel, strides, pads, limit=x.limit)
+    P = pooling.average_matrix(windows, x.const.size, count_include_pad=bool(ctx.attr("count_include_pad", 0)))
+    return x.linear_map(P, windows.shape[:-1], what=f"{ctx.op} on an input of shape {x.shape}")
+
+
+def _max_pool(ctx, builder, *, kernel=None) -> None:
+    if len(ctx.node.output) > 1 and ctx.node.output[1]:
+        raise UnsupportedOperatorError(f"{ctx.op}'s second output (the indices of the maxima) is not supported")
+    if int(ctx.attr("storage_order", 0)) != 0:
+        raise UnsupportedOperatorError(f"{ctx.op} with storage_order={ctx.attr('storage_order')} is not supported")
+    x = builder.pending
+    kernel, strides, pads = _pool_geometry(ctx, x, kernel)
+    windows = pooling.window_indices(x.shape, kernel, strides, pads, limit=x.limit)
+    pooling.fold_max(builder, windows.reshape(-1, windows.shape[-1]), windows.shape[:-1], ctx.short)
+
+
+def _pad(ctx, x: Affine, pos: int) -> Affine:
+    if pos != 0:
+        raise UnsupportedOperatorError("Pad's pads and constant value must be constants, not the network's data")
+    mode = ctx.attr("mode", "constant")
+    if mode not in ("constant", "reflect", "edge"):
+        raise UnsupportedOperatorError(f"Pad mode {mode!r} is not supported (constant, reflect, edge are)")
+    rank = x.const.ndim
+    pads = ctx.raw(1) if ctx.has_input(1) else ctx.attr("pads", None)
+    if pads is None:
+        raise ShapeError("Pad needs pads (an input from opset 11, an attribute before)")
+    pads = [int(v) for v in np.asarray(pads).reshape(-1)]
+    if ctx.has_input(2):
+        value = ctx.const(2)
+        if value.size != 1:
+            raise ShapeError(f"Pad's constant_value must be one number; got shape {value.shape}")
+        value = float(value.reshape(-1)[0])
+    else:
+        value = float(ctx.attr("value", 0.0))
+    axes = [_axis(int(a), rank) for a in np.asarray(ctx.raw(3)).reshape(-1)] if ctx.has_input(3) else range(rank)
+    axes = list(axes)
+    if len(set(axes)) != len(axes) or len(pads) != 2 * len(axes):
+        raise ShapeError(f"Pad needs 2 x {len(axes)} pads (begins, then ends) for the axes {axes} of shape "
+                         f"{x.shape}; got {len(pads)}")
+    begins, ends = [0] * rank, [0] * rank
+    for j, a in enumerate(axes):
+        begins[a], ends[a] = pads[j], pads[len(axes) + j]
+    if not any(begins) and not any(ends):
+        return x
+    idx = pooling.pad_indices(x.shape, begins, ends, mode, limit=x.limit)
+    return pooling.take(x, idx, value if mode == "constant" else 0.0, what=f"Pad of a tensor of shape {x.shape}")
 
 
 def _batchnorm(ctx, x: Affine, pos: int) -> Affine:
@@ -223,7 +316,14 @@ DATA_OPS: dict[str, Callable] = {
     "Gemm": _gemm, "MatMul": _matmul, "Add": _add, "Sub": _sub, "Mul": _mul, "Div": _div,
     "Neg": lambda ctx, x, pos: x.neg(), "Flatten": _flatten, "Reshape": _reshape, "Squeeze": _squeeze,
     "Unsqueeze": _unsqueeze, "Transpose": _transpose, "Identity": _identity, "Dropout": _dropout,
-    "Conv": _conv, "BatchNormalization": _batchnorm,
+    "Conv": _conv, "BatchNormalization": _batchnorm, "Pad": _pad, "AveragePool": _average_pool,
+    "GlobalAveragePool": lambda ctx, x, pos: _average_pool(ctx, x, pos, kernel=_global_kernel(ctx, x)),
+}
+
+#: Operators that emit layers themselves: op type -> function(ctx, builder) (a SegmentBuilder).
+LAYER_OPS: dict[str, Callable] = {
+    "MaxPool": _max_pool,
+    "GlobalMaxPool": lambda ctx, builder: _max_pool(ctx, builder, kernel=_global_kernel(ctx, builder.pending)),
 }
 
 
@@ -255,6 +355,13 @@ def fold_constant(ctx, values: list) -> np.ndarray:
         return np.concatenate([v for v in values if v is not None], axis=int(ctx.attr("axis")))
     if op == "Gather":
         return np.take(values[0], values[1], axis=int(ctx.attr("axis", 0)))
+    if op == "ConstantOfShape":
+        value = ctx.attr("value", None, raw=True)
+        fill = tensor_to_array(value, f"the value of ConstantOfShape {ctx.short!r}") if value is not None else None
+        fill = np.zeros(1, np.float32) if fill is None else fill.reshape(-1)
+        return np.full(_shape_operand(values[0]), fill[0], dtype=fill.dtype)
+    if op == "Slice":
+        return values[0][_slices(ctx, values)]
     if op in ("Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose"):
         return DATA_OPS[op](ctx, values[0], 0)
     raise UnsupportedOperatorError(
@@ -286,15 +393,46 @@ def folded_shape(ctx, values: list) -> tuple[int, ...] | None:
         if op == "Gather":
             axis = _axis(int(ctx.attr("axis", 0)), len(shapes[0]))
             return (*shapes[0][:axis], *shapes[1], *shapes[0][axis + 1:])
+        if op == "ConstantOfShape":
+            return _shape_operand(values[0])
     except (ValueError, TypeError, IndexError, ShapeError):
         return None
     return None
 
 
+def _shape_operand(value) -> tuple[int, ...]:
+    shape = tuple(int(d) for d in np.asarray(value).reshape(-1))
+    if any(d < 0 for d in shape):
+        raise ShapeError(f"ConstantOfShape needs sizes >= 0; got {list(shape)}")
+    return shape
+
+
+def _slices(ctx, values) -> tuple[slice, ...]:
+    """ONNX ``Slice``'s index (starts, ends, axes, steps as inputs from opset 10, attributes before)."""
+    data = values[0]
+
+    def operand(i, attr):
+        if len(values) > i and values[i] is not None:
+            return [int(v) for v in np.asarray(values[i]).reshape(-1)]
+        return None if len(values) > 1 else ctx.attr(attr, None)
+
+    starts, ends = operand(1, "starts"), operand(2, "ends")
+    if starts is None or ends is None or len(starts) != len(ends):
+        raise ShapeError(f"Slice needs as many starts as ends; got {starts} and {ends}")
+    axes = operand(3, "axes") or list(range(len(starts)))
+    steps = operand(4, "steps") or [1] * len(starts)
+    if len(axes) != len(starts) or len(steps) != len(starts) or 0 in steps:
+        raise ShapeError(f"Slice needs one axis and one non-zero step per start; got axes {axes}, steps {steps}")
+    index = [slice(None)] * data.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        index[_axis(axis, data.ndim)] = slice(start, end, step)  # Python clamps out-of-range bounds as ONNX does
+    return tuple(index)
+
+
 #: Operators :func:`fold_constant` evaluates.
 FOLDABLE_OPS: tuple[str, ...] = tuple(sorted(set(_CONST_BINARY) | {
     "Div", "Identity", "Dropout", "Neg", "Sqrt", "Cast", "Shape", "Concat", "Gather",
-    "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose",
+    "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ConstantOfShape", "Slice",
 }))
 
 
@@ -317,4 +455,5 @@ def constant_value(ctx) -> np.ndarray:
     raise UnsupportedOperatorError(f"Constant node with attributes {ctx.attr_names()} is not supported")
 
 
-SUPPORTED_OPS: tuple[str, ...] = tuple(sorted(set(DATA_OPS) | set(ACTIVATION_OPS) | {"Constant", "Shape"}))
+SUPPORTED_OPS: tuple[str, ...] = tuple(sorted(set(DATA_OPS) | set(LAYER_OPS) | set(ACTIVATION_OPS) |
+                                              {"Constant", "Shape"}))

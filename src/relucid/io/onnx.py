@@ -260,10 +260,12 @@ class _Importer:
             self.builder.activate(act, alpha, ctx.short)
         elif op in ops.DATA_OPS:
             self.builder.fold(ops.DATA_OPS[op](ctx, x, pos), ctx.short, shape_only=op in _SHAPE_ONLY)
+        elif op in ops.LAYER_OPS:
+            ops.LAYER_OPS[op](ctx, self.builder)
         else:
             raise UnsupportedOperatorError(
                 f"is supported on constants only, not on the network's data; relucid supports on data: "
-                f"{', '.join(sorted(set(ops.DATA_OPS) | set(ops.ACTIVATION_OPS)))}"
+                f"{', '.join(sorted(set(ops.DATA_OPS) | set(ops.LAYER_OPS) | set(ops.ACTIVATION_OPS)))}"
             )
         self.current = node.output[0]
         self.shapes[self.current] = self.builder.pending.shape

@@ -5,9 +5,11 @@ imported only when :func:`from_torch` is called.
 
 Modules are flattened out of nested ``Sequential`` containers and converted in
 order with the pending-affine-map scheme of :mod:`relucid.io._affine`: affine
-modules (Linear, Conv1d/Conv2d, BatchNorm, Flatten, Identity, Dropout) are
-folded exactly, in float64, into the map since the last activation, and each
-activation (ReLU, LeakyReLU, Sigmoid, Tanh) closes one Dense layer.
+modules (Linear, Conv1d/Conv2d, BatchNorm, Flatten, Identity, Dropout, constant
+padding, average pooling) are folded exactly, in float64, into the map since
+the last activation, and each activation (ReLU, LeakyReLU, Sigmoid, Tanh)
+closes one Dense layer. Max pooling becomes ReLU layers, exactly (see
+:mod:`relucid.io._pooling`).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import numpy as np
 from .._validate import check_finite
 from ..errors import InvalidValueError, RelucidError, ShapeError, UnsupportedOperatorError
 from ..network import Network
+from . import _pooling as pooling
 from ._affine import MAX_DENSE_ENTRIES, Affine, SegmentBuilder
 
 __all__ = ["from_torch"]
 
 SUPPORTED_MODULES: tuple[str, ...] = (
     "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten", "Identity", "Dropout",
-    "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "Sequential",
+    "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "Sequential",
 )
 
 
@@ -34,7 +38,8 @@ def from_torch(module, *, input_shape=None, max_dense_entries: int = MAX_DENSE_E
     ----------
     module : torch.nn.Sequential or a single supported module
         Of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Identity,
-        Dropout, Conv1d, Conv2d, BatchNorm1d, BatchNorm2d.
+        Dropout, Conv1d, Conv2d, BatchNorm1d, BatchNorm2d, MaxPool1d/2d,
+        AvgPool1d/2d, ConstantPad1d/2d, ZeroPad1d/2d.
     input_shape : tuple of int, optional
         Shape of one input without the batch axis, e.g. ``(C, H, W)``.
         Needed when a convolution, Flatten or BatchNorm comes before the first
@@ -60,7 +65,9 @@ def from_torch(module, *, input_shape=None, max_dense_entries: int = MAX_DENSE_E
     -----
     A convolution becomes a dense matrix by pushing the identity basis through
     it (``torch``'s own convolution, in float64), so padding modes and groups
-    are honoured exactly.
+    are honoured exactly. Max pooling adds ReLU layers (``ceil(log2 K)`` for a
+    window of K entries; see ``docs/io.md``), so the network's layers and
+    neurons are not one-to-one with the module's.
     """
     try:
         import torch
@@ -145,6 +152,19 @@ def _convert(mod, builder: SegmentBuilder, name: str, torch, nn) -> None:
         builder.fold(_conv(mod, x, torch), name)
     elif isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
         builder.fold(_batchnorm(mod, x), name)
+    elif isinstance(mod, (nn.ConstantPad1d, nn.ConstantPad2d)):
+        builder.fold(_pad(mod, x), name)
+    elif isinstance(mod, (nn.AvgPool1d, nn.AvgPool2d)):
+        kernel, strides, pads = _pool_geometry(mod, x, nn)
+        windows = pooling.window_indices(x.shape, kernel, strides, pads, limit=x.limit)
+        P = pooling.average_matrix(windows, x.const.size, count_include_pad=bool(mod.count_include_pad))
+        builder.fold(x.linear_map(P, windows.shape[:-1], what=f"pooling an input of shape {x.shape}"), name)
+    elif isinstance(mod, (nn.MaxPool1d, nn.MaxPool2d)):
+        if mod.return_indices:
+            raise UnsupportedOperatorError("return_indices=True is not supported (the indices are not a network output)")
+        kernel, strides, pads = _pool_geometry(mod, x, nn)
+        windows = pooling.window_indices(x.shape, kernel, strides, pads, limit=x.limit)
+        pooling.fold_max(builder, windows.reshape(-1, windows.shape[-1]), windows.shape[:-1], name)
     else:
         raise UnsupportedOperatorError(
             f"unsupported torch module; relucid converts {', '.join(SUPPORTED_MODULES)} "
@@ -178,6 +198,44 @@ def _conv(mod, x: Affine, torch) -> Affine:
 
     lin = x.map_linear(push, const.shape, what=f"a convolution on an input of shape {x.shape}")
     return Affine(const, lin=lin, limit=x.limit)
+
+
+def _pad(mod, x: Affine) -> Affine:
+    """ConstantPadNd: ``padding`` is (begin, end) pairs from the last axis backwards; negative values crop."""
+    padding = [int(p) for p in mod.padding]
+    k = len(padding) // 2
+    if len(x.shape) < k:
+        raise ShapeError(f"pads {k} axes but its input of shape {x.shape} has {len(x.shape)}")
+    begins, ends = [0] * len(x.shape), [0] * len(x.shape)
+    for j in range(k):
+        begins[-1 - j], ends[-1 - j] = padding[2 * j], padding[2 * j + 1]
+    idx = pooling.pad_indices(x.shape, begins, ends, "constant", limit=x.limit)
+    return pooling.take(x, idx, float(mod.value), what=f"padding an input of shape {x.shape}")
+
+
+def _pool_geometry(mod, x: Affine, nn) -> tuple[list[int], list[int], list[int]]:
+    """``(kernel, strides, pads)`` of a torch pooling module on an input (C, *spatial), with torch's rules."""
+    k = 1 if isinstance(mod, (nn.MaxPool1d, nn.AvgPool1d)) else 2
+
+    def ints(value, what):
+        values = [int(v) for v in (value if isinstance(value, (tuple, list)) else [value] * k)]
+        if len(values) != k:
+            raise ShapeError(f"{what} must have {k} entries; got {value!r}")
+        return values
+
+    kernel = ints(mod.kernel_size, "kernel_size")
+    strides = ints(mod.stride, "stride") if mod.stride not in (None, (), []) else kernel
+    padding = ints(mod.padding, "padding")
+    if len(x.shape) != k + 1:
+        raise ShapeError(f"expects inputs of shape (C, {k} spatial axes) without the batch axis; got {x.shape}")
+    if getattr(mod, "divisor_override", None) is not None:
+        raise UnsupportedOperatorError("divisor_override is not supported")
+    if any(2 * p > s for p, s in zip(padding, kernel)):
+        raise ShapeError(f"padding {padding} must be at most half the kernel size {kernel} (torch's rule)")
+    pads = padding + padding
+    pooling.check_pool_modes(dilations=ints(getattr(mod, "dilation", 1), "dilation"), ceil_mode=bool(mod.ceil_mode),
+                             spatial=x.shape[1:], kernel=kernel, strides=strides, pads=pads, op=type(mod).__name__)
+    return kernel, strides, pads
 
 
 def _batchnorm(mod, x: Affine) -> Affine:
