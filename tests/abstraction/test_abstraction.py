@@ -237,6 +237,24 @@ def test_paper_lifting_is_unsound_with_cancelling_weights():
     assert res.status == "unknown" and res.margin[1] <= -0.5
 
 
+def test_paper_lifting_is_unsound_on_a_zero_width_box():
+    # the paper's code's setting: the box is one input (zero width) and ε is measured on 20 samples of the
+    # distribution that input is drawn from; found by checking 400 random 2-6-6-3 networks on 200 fresh inputs each
+    rng = np.random.default_rng(41)
+    net = random_network(rng, 2, [6, 6], 3)
+    X = rng.uniform(-1, 1, size=(20, 2))
+    a = rl.abstract(net, X, [4, 4])
+    assert [m.tolist() for m in a.mapping] == [[0, 3, 3, 1, 2, 3], [0, 1, 3, 3, 2, 3]]  # the clusters it was found with
+    x = rng.uniform(-1, 1, size=(200, 2))[79]  # a fresh draw: (0.73552, 0.98673)
+    for eps in ("paper", "max"):  # ε of Eq. 3 and the per-sample maximum
+        lower, upper = lift_paper_unsound(a, x, x, eps=eps)
+        assert robust_from_bounds(lower, upper, 1)[0]  # claims class 1 at x: y1 >= -0.39862 > every other upper bound
+        y = net(x)  # float64 forward pass of the original
+        assert y.dtype == np.float64 and np.argmax(y) == 2 and y[2] - y[1] > 0.05  # class 2 wins, by 0.053
+        assert y[2] > upper[2] + 0.1  # the lifted "enclosure" misses the original's output by more than 0.1
+    assert rl.verify_via_abstraction(a, x, 0.0, label=1).status == "falsified"
+
+
 def test_lift_paper_is_a_deprecated_alias_of_lift_paper_unsound():
     net = rl.Network([_dense([[1, 0], [-1, 2]], [0, 0]), _dense([[0, 0], [0, 1]], [1.5, 0], "identity")])
     a = rl.abstract(net, np.linspace(0, 1, 5)[:, None] * np.ones(2), [1])
