@@ -65,3 +65,29 @@ def random_network(rng, dims, activations, *, alpha=0.1):
         layers.append(rl.Dense(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.5, act,
                                alpha=alpha if act == "leaky_relu" else None))
     return rl.Network(layers)
+
+
+def check_torch_export(model, shape: tuple, tmp_path, name: str = "model") -> None:
+    """Export ``model`` (eval mode, input ``(1, *shape)``) with torch.onnx and check that relucid's import
+    agrees with torch and onnxruntime, and ``rl.from_torch`` with the import, to float32 rounding."""
+    import io
+    import warnings
+
+    import torch
+
+    import relucid as rl
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated (the new one needs onnxscript)
+        torch.onnx.export(model, torch.zeros(1, *shape), buf, dynamo=False, input_names=["x"], output_names=["y"])
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(buf.getvalue())
+    net = rl.load(path)
+    X = np.random.default_rng(0).uniform(0, 1, size=(200, int(np.prod(shape))))
+    with torch.no_grad():
+        ref = model(torch.from_numpy(X).float().reshape(-1, *shape)).numpy().astype(np.float64)
+    assert_close_to_float32(net(X), ref)
+    assert_close_to_float32(net(X), run_ort(path, X))
+    # from_torch on the same module (float64 throughout) agrees with the ONNX import to float32 rounding.
+    assert_close_to_float32(rl.from_torch(model, input_shape=shape)(X), net(X))

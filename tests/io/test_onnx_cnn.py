@@ -6,15 +6,13 @@ the tests below pin its layer and neuron counts by hand and check that the verif
 
 from __future__ import annotations
 
-import io
-import warnings
 
 import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
 import relucid as rl
-from io_helpers import assert_close_to_float32, make_model, run_ort
+from io_helpers import assert_close_to_float32, check_torch_export, make_model, run_ort
 from relucid.cli import main
 from relucid.io.onnx import network_from_onnx
 
@@ -217,19 +215,7 @@ def test_torch_export_of_a_pooling_net_agrees_with_torch_from_torch_and_onnxrunt
         nn.ZeroPad2d(1), nn.Conv2d(3, 4, 3, stride=1), nn.ReLU(), nn.AvgPool2d(2),  # (4, 2, 2)
         nn.Flatten(), nn.Linear(16, 5),
     ).eval()
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated (the new one needs onnxscript)
-        torch.onnx.export(model, torch.zeros(1, 1, 8, 8), buf, dynamo=False, input_names=["x"], output_names=["y"])
-    path = tmp_path / "pool.onnx"
-    path.write_bytes(buf.getvalue())
-    net = rl.load(path)
-    X = np.random.default_rng(0).uniform(0, 1, size=(200, 64))
-    with torch.no_grad():
-        ref = model(torch.from_numpy(X).float().reshape(-1, 1, 8, 8)).numpy().astype(np.float64)
-    assert_close_to_float32(net(X), ref)
-    assert_close_to_float32(net(X), run_ort(path, X))
-    assert_close_to_float32(rl.from_torch(model, input_shape=(1, 8, 8))(X), net(X))
+    check_torch_export(model, (1, 8, 8), tmp_path, "pool")
 
 
 @pytest.mark.parametrize("module, says", [

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import warnings
 
 import numpy as np
 import pytest
 from onnx import helper
 
 import relucid as rl
-from io_helpers import assert_close_to_float32, make_model, run_ort
+from io_helpers import assert_close_to_float32, check_torch_export, make_model, run_ort
 from relucid.io._affine import conv_nd
 from relucid.io.onnx import network_from_onnx
 
@@ -80,17 +78,4 @@ def test_torch_exported_conv_net_matches_torch_and_from_torch(tmp_path):
         model[1].running_mean.normal_()
         model[1].running_var.uniform_(0.5, 2.0)
     model.eval()
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated (the new one needs onnxscript)
-        torch.onnx.export(model, torch.zeros(1, 1, 6, 6), buf, dynamo=False, input_names=["x"], output_names=["y"])
-    path = tmp_path / "conv.onnx"
-    path.write_bytes(buf.getvalue())
-    net = rl.load(path)
-    X = np.random.default_rng(0).uniform(0, 1, size=(200, 36))
-    with torch.no_grad():
-        ref = model(torch.from_numpy(X).float().reshape(-1, 1, 6, 6)).numpy().astype(np.float64)
-    assert_close_to_float32(net(X), ref)
-    assert_close_to_float32(net(X), run_ort(path, X))
-    # from_torch on the same module (float64 throughout) agrees with the ONNX import to float32 rounding.
-    assert_close_to_float32(rl.from_torch(model, input_shape=(1, 6, 6))(X), net(X))
+    check_torch_export(model, (1, 6, 6), tmp_path, "conv")
