@@ -19,7 +19,8 @@ def _f(v, fmt=".1f") -> str:
 
 
 def header(rows: dict, keys: list) -> list[str]:
-    revs = sorted({r["git"] for r in rows.values()})
+    revs = sorted({r["git"].split()[0] for r in rows.values()})
+    dirty = any("uncommitted" in r["git"] for r in rows.values())
     dates = sorted(r["date"] for r in rows.values())
     loads = [float(r["load"].split(",")[0]) for r in rows.values() if r.get("load", "unknown") != "unknown"]
     pending = [k for k, _ in keys if k not in rows]
@@ -27,10 +28,11 @@ def header(rows: dict, keys: list) -> list[str]:
          f"Written by `{COMMAND}` (rows resume from `benchmarks/results/paper_deepabstract.jsonl`; "
          f"`--markdown-only` rewrites this page). Page rewritten "
          f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M UTC}; rows measured "
-         + (f"{dates[0]} – {dates[-1]}" if dates else "-") + f" at git {', '.join(revs) or '-'}.", "",
+         + (f"{dates[0]} – {dates[-1]}" if dates else "-") + f" at git {', '.join(revs) or '-'}"
+         + (" (other work in progress had uncommitted changes in the tree)" if dirty else "") + ".", "",
          "Machine:"]
     L += _machine.machine(" (BLAS, OpenMP and torch on one thread; the script runs under `nice -n 19`)",
-                          ["numpy", "scipy", "scikit-learn", "torch"])
+                          ["numpy", "scipy", "scikit-learn", "torch"])[:-1]  # its last line: the load now
     if loads:
         L.append(f"- Load average (1 min) when the rows started: {min(loads):.2f}–{max(loads):.2f} (other work "
                  "shares the 2 cores: times are comparable within a table, roughly)")
