@@ -277,6 +277,13 @@ def test_overlap_ratio_by_hand(tmp_path):
     assert M[0, 0] == M[1, 1] == 1.0
     _, M2 = overlap_matrix({0: a, 1: NAP(label=1)})
     assert np.isnan(M2[0, 1])
+    # the paper's ratio counts a neuron only where both NAPs fix it to the same phase
+    c = NAP(frozenset({(0, 2)}), frozenset({(0, 0), (0, 1)}), label=2)  # a's neurons, every phase flipped
+    _, M3 = overlap_matrix({0: a, 2: c})
+    assert M3[0, 1] == 0.0 and M3[1, 0] == 0.0
+    d = NAP(frozenset({(0, 0)}), frozenset({(0, 1), (0, 2)}), label=3)  # (0, 0) and (0, 2) as a, (0, 1) flipped
+    _, M4 = overlap_matrix({0: a, 3: d})
+    assert M4[0, 1] == pytest.approx(2 / 3) and M4[1, 0] == pytest.approx(2 / 3)
     assert plot_overlap([{0: a, 1: b}, {0: a, 1: b}], tmp_path / "o.png").stat().st_size > 1000
 
 
