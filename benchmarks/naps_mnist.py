@@ -526,7 +526,8 @@ def write_results(out_dir, args, started, total, nets, mined, extra, tables, tri
           f"also by many images of other labels; δ = 0.99 keeps {100 * min(rec):.0f}-{100 * max(rec):.0f} % recall "
           f"with at most {oth} other-label followers per label; δ ≤ 0.95 loses recall quickly (more so on the "
           "deeper networks). This is the paper's precision/recall trade-off; the paper's δ = 1.0 row has far fewer "
-          "other-label followers than ours, so its network or NAPs differ.",
+          "other-label followers than this count because it counts only the test images the network classifies "
+          "as the label (with that counting relucid's 256x4 NAPs give every cell: benchmarks/results/paper_naps.md).",
           f"- NAP robustness over the whole domain (256x2, δ = 0.99): {rob_n} of {len(rv)} rows are refuted by "
           f"counterexamples that follow the NAP strictly (many are lightly perturbed training digits, see the "
           f"figure), {rob_y} are proved; the MILPs over [0,1]^784 with ~80 free first-layer neurons do not finish "
